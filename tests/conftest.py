@@ -1,0 +1,21 @@
+"""Shared fixtures: a clean environment per test, with TRAKT_EXPORT_HOME in tmp_path."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    for name in list(os.environ):
+        if name.startswith("TRAKT_EXPORT_"):
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("TRAKT_EXPORT_HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    yield home

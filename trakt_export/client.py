@@ -1,0 +1,91 @@
+"""Builds the one httpx.AsyncClient of a run and turns HTTP outcomes into domain errors.
+
+Transport stack (outermost first): Cache -> Retry -> RateLimit -> network (or the fake).
+FIRST VERSION: plain transport; the client-engine issue wires the stack in here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from trakt_export import USER_AGENT
+from trakt_export.config import Settings
+from trakt_export.errors import (
+    AuthError,
+    MalformedDataError,
+    TraktExportError,
+    TraktUnavailableError,
+    UsageError,
+)
+
+
+def build_client(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    auth: httpx.Auth | None = None,
+) -> httpx.AsyncClient:
+    headers = {
+        "trakt-api-key": settings.trakt.client_id,
+        "trakt-api-version": "2",
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+    if settings.access_token and auth is None:
+        headers["Authorization"] = f"Bearer {settings.access_token}"
+    inner = transport or httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=max(settings.network.concurrency, 1) * 2)
+    )
+    return httpx.AsyncClient(
+        base_url=settings.trakt.api_url,
+        headers=headers,
+        auth=auth,
+        transport=inner,
+        timeout=settings.network.timeout_seconds,
+    )
+
+
+def error_for_status(response: httpx.Response) -> TraktExportError | None:
+    """The domain error for a non-2xx response (None when the response is fine)."""
+    status = response.status_code
+    if status < 400:
+        return None
+    where = f"{response.request.method} {response.request.url.path}"
+    if status == 401:
+        return AuthError(
+            f"Trakt refused the request ({status} Unauthorized at {where}).",
+            "Run `trakt-export auth login` (or check TRAKT_EXPORT_ACCESS_TOKEN).",
+        )
+    if status == 403:
+        return AuthError(
+            f"Trakt refused the API key ({status} Forbidden at {where}).",
+            "Check client_id in the config (TRAKT_EXPORT_CLIENT_ID) and that the app is approved.",
+        )
+    if status == 423:
+        return AuthError(
+            f"Trakt says the account is locked ({status} at {where}).",
+            "Contact Trakt support to unlock the account, then retry.",
+        )
+    if status == 404:
+        return UsageError(
+            f"Trakt has no such resource ({status} Not Found at {where}).",
+            "Check the username (--user) and api_url.",
+        )
+    if status == 429 or status >= 500:
+        return TraktUnavailableError(
+            f"Trakt is failing ({status} at {where}).",
+            "Try again later.",
+        )
+    return TraktUnavailableError(f"Trakt answered {status} at {where}.", "Try again later.")
+
+
+def decode_json(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError as exc:
+        raise MalformedDataError(
+            f"Trakt sent invalid JSON at {response.request.url.path}.", "Try again later."
+        ) from exc

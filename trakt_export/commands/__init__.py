@@ -1,0 +1,1 @@
+"""Typer command groups; each module owns one group and imports heavy modules lazily."""

@@ -1,0 +1,82 @@
+"""Where messages go: stderr console, verbosity, and the one place errors become exit codes.
+
+stdout carries only data (CSV with `-o -`, JSON with `--json`); everything else is stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import typer
+
+from trakt_export.errors import TraktExportError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@dataclass(slots=True)
+class CliState:
+    """Global options of the root command, shared with every subcommand via ctx.obj."""
+
+    config_path: Path | None = None
+    quiet: bool = False
+    verbose: bool = False
+
+
+STATE = CliState()
+
+
+def say(message: str) -> None:
+    """An informational line on stderr (suppressed by --quiet)."""
+    if not STATE.quiet:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+
+
+def debug(message: str) -> None:
+    """A -v line on stderr."""
+    if STATE.verbose and not STATE.quiet:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+
+
+def error_lines(lines: list[str]) -> None:
+    for line in lines:
+        sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a command body, mapping every failure to its exit code with a short message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except TraktExportError as exc:
+            error_lines(exc.lines())
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            error_lines(["Interrupted: nothing partial was written; previous outputs are intact."])
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # the only place a traceback may appear, and only with -v
+            if STATE.verbose:
+                traceback.print_exc()
+            error_lines(
+                [
+                    f"Internal error: {type(exc).__name__}: {exc}",
+                    "This is a bug in trakt-export; run again with -v and report the traceback.",
+                ]
+            )
+            raise typer.Exit(1) from None
+
+    return wrapper

@@ -1,0 +1,90 @@
+"""The one error tree of trakt-export; each error carries its exit code (SPEC §6).
+
+    TraktExportError (1, internal)
+    ├── UsageError (2)             bad flag, bad value
+    │   ├── ConfigError (2)        bad TOML, unknown key, wrong type (names key and file)
+    │   ├── InputError (2)         unreadable/corrupt input file (e.g. --from-zip)
+    │   └── OutputError (2)        output not writable / disk full; nothing partial is left
+    ├── AuthError (3)              no credentials, 401/403/423, refresh failed
+    │   └── PrivateProfileError (3)
+    ├── TraktUnavailableError (4)  network down, 5xx after retries, bad JSON
+    │   ├── RateLimitError (4)     429 whose Retry-After is beyond the cap, or retries exhausted
+    │   ├── IncompleteDataError (4) Trakt announced more items than it served
+    │   └── MalformedDataError (4) an item we cannot read (ZIP readers re-raise as InputError)
+    ├── LockHeldError (5)          another run holds the data-dir lock
+    └── Interrupted (130)          Ctrl-C; nothing partial is left
+httpx errors become these at the client boundary (client.py / retry.py); cli.py catches
+TraktExportError once, prints `message` (and `hint`) on stderr and exits with `exit_code`.
+"""
+
+from __future__ import annotations
+
+
+class TraktExportError(Exception):
+    """Base class: a failure the user can act on. `hint` says what to do next."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def lines(self) -> list[str]:
+        """The one or two lines printed on stderr."""
+        out = [f"Error: {self.message}"]
+        if self.hint:
+            out.append(self.hint)
+        return out
+
+
+class UsageError(TraktExportError):
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """A configuration problem; the message names the key and the file."""
+
+
+class InputError(UsageError):
+    """An input file (e.g. the Trakt export ZIP) is missing, corrupt or foreign."""
+
+
+class OutputError(UsageError):
+    """The output cannot be written (permissions, disk full); nothing partial is left."""
+
+
+class AuthError(TraktExportError):
+    exit_code = 3
+
+
+class PrivateProfileError(AuthError):
+    pass
+
+
+class TraktUnavailableError(TraktExportError):
+    exit_code = 4
+
+
+class RateLimitError(TraktUnavailableError):
+    """Trakt asked us to wait longer than we are allowed to, or 429s outlasted the retries."""
+
+    def __init__(self, message: str, hint: str | None = None, retry_after: float | None = None):
+        super().__init__(message, hint)
+        self.retry_after = retry_after
+
+
+class IncompleteDataError(TraktUnavailableError):
+    """Trakt announced more items than it served (a silent gap is never saved)."""
+
+
+class LockHeldError(TraktExportError):
+    exit_code = 5
+
+
+class Interrupted(TraktExportError):
+    exit_code = 130
+
+
+class MalformedDataError(TraktUnavailableError):
+    """Trakt (or a ZIP) sent an item we cannot read; raised by models.py parsers."""

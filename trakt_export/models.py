@@ -1,0 +1,193 @@
+"""Typed views of Trakt JSON: raw shapes as TypedDicts, parsed items as frozen dataclasses.
+
+Parsers keep films only (shows, seasons and episodes are dropped here, so they can never
+reach a film CSV) and raise MalformedDataError naming the item when a field is unusable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NotRequired, TypedDict
+
+from trakt_export.errors import MalformedDataError
+
+
+class RawIds(TypedDict, total=False):
+    trakt: int
+    slug: str
+    imdb: str | None
+    tmdb: int | None
+
+
+class RawMovie(TypedDict):
+    title: str
+    year: int | None
+    ids: RawIds
+
+
+class RawHistoryItem(TypedDict):
+    id: int
+    watched_at: str
+    action: str
+    type: str
+    movie: NotRequired[RawMovie]
+
+
+@dataclass(frozen=True, slots=True)
+class Movie:
+    trakt_id: int
+    title: str
+    year: int | None
+    imdb: str | None
+    tmdb: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    history_id: int
+    watched_at: datetime  # aware, UTC
+    action: str  # scrobble | checkin | watch
+    movie: Movie
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedMovie:
+    movie: Movie
+    plays: int
+    last_watched_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MovieRating:
+    movie: Movie
+    rating: int  # 1..10
+    rated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistMovie:
+    movie: Movie
+    rank: int
+    listed_at: datetime | None
+
+
+def parse_time(value: object, what: str = "timestamp") -> datetime:
+    """Parse Trakt's `2014-09-01T09:10:11.000Z` (any ISO 8601 with offset) into aware UTC."""
+    if not isinstance(value, str):
+        raise MalformedDataError(f"expected a {what} string, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise MalformedDataError(f"unreadable {what} {value!r}") from exc
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _opt_str(value: object) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _opt_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, str) and value.isdigit():
+        return int(value) or None
+    return None
+
+
+def parse_movie(raw: object) -> Movie:
+    if not isinstance(raw, Mapping):
+        raise MalformedDataError(f"expected a movie object, got {raw!r:.80}")
+    ids = raw.get("ids")
+    if not isinstance(ids, Mapping):
+        raise MalformedDataError(f"movie without ids: {raw!r:.80}")
+    trakt_id = ids.get("trakt")
+    if isinstance(trakt_id, bool) or not isinstance(trakt_id, int):
+        raise MalformedDataError(f"movie without a Trakt id: {raw!r:.80}")
+    title = raw.get("title")
+    if not isinstance(title, str):
+        raise MalformedDataError(f"movie {trakt_id} has no title")
+    year = raw.get("year")
+    year = year if isinstance(year, int) and not isinstance(year, bool) else None
+    return Movie(
+        trakt_id=trakt_id,
+        title=title,
+        year=year,
+        imdb=_opt_str(ids.get("imdb")),
+        tmdb=_opt_int(ids.get("tmdb")),
+    )
+
+
+def _movie_items(items: Iterable[object]) -> Iterable[Mapping[str, Any]]:
+    """Items that are films; anything typed show/season/episode is skipped."""
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise MalformedDataError(f"expected an object, got {item!r:.80}")
+        kind = item.get("type", "movie")
+        if kind == "movie" and "movie" in item:
+            yield item
+
+
+def parse_history(items: Iterable[object]) -> list[HistoryEvent]:
+    return [
+        HistoryEvent(
+            history_id=_opt_int(item.get("id")) or 0,
+            watched_at=parse_time(item.get("watched_at"), "watched_at"),
+            action=str(item.get("action") or "watch"),
+            movie=parse_movie(item["movie"]),
+        )
+        for item in _movie_items(items)
+    ]
+
+
+def parse_watched(items: Iterable[object]) -> list[WatchedMovie]:
+    out = []
+    for item in _movie_items(items):
+        plays = item.get("plays")
+        if isinstance(plays, bool) or not isinstance(plays, int) or plays < 0:
+            raise MalformedDataError(f"watched item with bad plays {plays!r}")
+        out.append(
+            WatchedMovie(
+                movie=parse_movie(item["movie"]),
+                plays=plays,
+                last_watched_at=parse_time(item.get("last_watched_at"), "last_watched_at"),
+            )
+        )
+    return out
+
+
+def parse_ratings(items: Iterable[object]) -> list[MovieRating]:
+    out = []
+    for item in _movie_items(items):
+        rating = item.get("rating")
+        if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 10:
+            raise MalformedDataError(f"rating {rating!r} is not a whole number from 1 to 10")
+        rated_at = item.get("rated_at")
+        out.append(
+            MovieRating(
+                movie=parse_movie(item["movie"]),
+                rating=rating,
+                rated_at=parse_time(rated_at, "rated_at") if rated_at is not None else None,
+            )
+        )
+    return out
+
+
+def parse_watchlist(items: Iterable[object]) -> list[WatchlistMovie]:
+    out = []
+    for position, item in enumerate(_movie_items(items), start=1):
+        rank = _opt_int(item.get("rank")) or position
+        listed_at = item.get("listed_at")
+        out.append(
+            WatchlistMovie(
+                movie=parse_movie(item["movie"]),
+                rank=rank,
+                listed_at=parse_time(listed_at, "listed_at") if listed_at is not None else None,
+            )
+        )
+    return out

@@ -30,3 +30,14 @@ class NullObserver:
 
     def retrying(self, attempt: int, wait: float, reason: str) -> None:
         return None
+
+
+class RunStats:
+    """Counters for the summary line: real HTTP sends, cache hits, retries (filled by transports)."""
+
+    __slots__ = ("cache_hits", "requests", "retries")
+
+    def __init__(self) -> None:
+        self.requests = 0  # requests that reached the network (or the fake)
+        self.cache_hits = 0
+        self.retries = 0

@@ -33,7 +33,7 @@ class NullObserver:
 
 
 class RunStats:
-    """Counters for the summary line: real HTTP sends, cache hits, retries (filled by transports)."""
+    """Summary-line counters: real HTTP sends, cache hits, retries (filled by transports)."""
 
     __slots__ = ("cache_hits", "requests", "retries")
 

@@ -1,0 +1,196 @@
+"""Letterboxd CSV semantics (SPEC §5): parsed Trakt items -> rows -> CSV text -> split parts.
+
+Pure functions only; writing files lives in output.py. Ratings and watches are joined by
+Trakt id, so films without an IMDb (or TMDB) id keep their rating.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from trakt_export.errors import UsageError
+from trakt_export.models import HistoryEvent, Movie, MovieRating, WatchedMovie, WatchlistMovie
+
+HEADER = ("Title", "Year", "imdbID", "tmdbID", "WatchedDate", "Rating10", "Rewatch")
+WATCHLIST_HEADER = ("Title", "Year", "imdbID", "tmdbID")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    movie: Movie
+    watched: date | None
+    rating: int | None
+    rewatch: bool | None
+    directors: str | None = None
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    """The calendar day of an aware UTC moment in an IANA zone (DST of that very date)."""
+    return moment.astimezone(zone).date()
+
+
+def _ratings_by_film(ratings: Iterable[MovieRating]) -> dict[int, int]:
+    return {r.movie.trakt_id: r.rating for r in ratings}
+
+
+def _rated_unwatched(ratings: Sequence[MovieRating], watched_ids: set[int]) -> list[Row]:
+    seen: set[int] = set()
+    rows = []
+    for r in ratings:
+        if r.movie.trakt_id in watched_ids or r.movie.trakt_id in seen:
+            continue
+        seen.add(r.movie.trakt_id)
+        rows.append(Row(r.movie, None, r.rating, None))
+    return rows
+
+
+def history_rows(
+    events: Iterable[HistoryEvent],
+    ratings: Sequence[MovieRating],
+    zone: ZoneInfo,
+    *,
+    include_rated_unwatched: bool = True,
+) -> list[Row]:
+    """One row per film and local day; Rewatch when the film has a row on an earlier day."""
+    days: dict[int, set[date]] = {}
+    films: dict[int, Movie] = {}
+    for event in events:
+        films.setdefault(event.movie.trakt_id, event.movie)
+        days.setdefault(event.movie.trakt_id, set()).add(local_date(event.watched_at, zone))
+    rating_of = _ratings_by_film(ratings)
+    rows = [
+        Row(films[film], day, rating_of.get(film), index > 0)
+        for film, film_days in days.items()
+        for index, day in enumerate(sorted(film_days))
+    ]
+    if include_rated_unwatched:
+        rows += _rated_unwatched(ratings, set(days))
+    return sort_rows(rows)
+
+
+def aggregated_rows(
+    watched: Iterable[WatchedMovie],
+    ratings: Sequence[MovieRating],
+    zone: ZoneInfo,
+    *,
+    include_rated_unwatched: bool = True,
+) -> list[Row]:
+    """One row per watched film: date of last_watched_at, Rewatch when plays > 1."""
+    rating_of = _ratings_by_film(ratings)
+    rows: dict[int, Row] = {}
+    for item in watched:
+        rows[item.movie.trakt_id] = Row(
+            item.movie,
+            local_date(item.last_watched_at, zone),
+            rating_of.get(item.movie.trakt_id),
+            item.plays > 1,
+        )
+    result = list(rows.values())
+    if include_rated_unwatched:
+        result += _rated_unwatched(ratings, set(rows))
+    return sort_rows(result)
+
+
+def _title_key(movie: Movie) -> tuple[str, str, bool, int, int]:
+    return (
+        movie.title.casefold(),
+        movie.title,
+        movie.year is None,
+        movie.year or 0,
+        movie.trakt_id,
+    )
+
+
+def sort_rows(rows: Iterable[Row]) -> list[Row]:
+    """Dated rows by date, Title, Year; undated rows last by Title (ties by Trakt id)."""
+    dated = sorted((r for r in rows if r.watched), key=lambda r: (r.watched, _title_key(r.movie)))
+    undated = sorted((r for r in rows if not r.watched), key=lambda r: _title_key(r.movie))
+    return dated + undated
+
+
+def with_directors(rows: Sequence[Row], directors: Mapping[int, str]) -> list[Row]:
+    return [
+        Row(r.movie, r.watched, r.rating, r.rewatch, directors.get(r.movie.trakt_id, ""))
+        for r in rows
+    ]
+
+
+def _cells(row: Row, directors: bool) -> list[str]:
+    m = row.movie
+    cells = [
+        m.title,
+        "" if m.year is None else str(m.year),
+        m.imdb or "",
+        "" if m.tmdb is None else str(m.tmdb),
+        row.watched.isoformat() if row.watched else "",
+        "" if row.rating is None else str(row.rating),
+        "" if row.rewatch is None else ("true" if row.rewatch else "false"),
+    ]
+    if directors:
+        cells.append(row.directors or "")
+    return cells
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(cells)  # excel dialect: RFC 4180 quoting, CRLF line ends
+    return buffer.getvalue()
+
+
+def movie_lines(rows: Sequence[Row], *, directors: bool = False) -> tuple[str, list[str]]:
+    """The header line and one CSV line per row."""
+    header = (*HEADER, "Directors") if directors else HEADER
+    return _csv_line(header), [_csv_line(_cells(r, directors)) for r in rows]
+
+
+def watchlist_lines(items: Iterable[WatchlistMovie]) -> tuple[str, list[str]]:
+    """Films of the watchlist in Trakt rank order (ties by Trakt id)."""
+    ordered = sorted(items, key=lambda w: (w.rank, w.movie.trakt_id))
+    lines = []
+    seen: set[int] = set()
+    for item in ordered:
+        m = item.movie
+        if m.trakt_id in seen:
+            continue
+        seen.add(m.trakt_id)
+        lines.append(
+            _csv_line([m.title, "" if m.year is None else str(m.year), m.imdb or "", _s(m.tmdb)])
+        )
+    return _csv_line(WATCHLIST_HEADER), lines
+
+
+def _s(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def split_parts(header: str, lines: Sequence[str], max_rows: int, max_bytes: int) -> list[str]:
+    """Pack lines into CSV texts, each with the header, within max_rows and max_bytes (0 = none).
+
+    A single part is returned when everything fits. Raises UsageError when one row alone with
+    the header is larger than max_bytes.
+    """
+    header_size = len(header.encode())
+    parts: list[list[str]] = [[]]
+    size = header_size
+    for line in lines:
+        line_size = len(line.encode())
+        if max_bytes and header_size + line_size > max_bytes:
+            raise UsageError(
+                f"max_bytes = {max_bytes} is smaller than one CSV row ({header_size + line_size} "
+                "bytes with the header).",
+                "Raise --max-bytes (or [export] max_bytes), or set it to 0 for no limit.",
+            )
+        current = parts[-1]
+        too_many = max_rows and len(current) >= max_rows
+        too_big = max_bytes and size + line_size > max_bytes
+        if current and (too_many or too_big):
+            parts.append([])
+            size = header_size
+        parts[-1].append(line)
+        size += line_size
+    return [header + "".join(part) for part in parts]

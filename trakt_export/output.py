@@ -38,6 +38,9 @@ def _existing_parts(target: Path) -> set[Path]:
 
 def _fail(path: Path, exc: OSError) -> OutputError:
     reason = exc.strerror or str(exc)
+    blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        reason = f"{blocker} is not a directory"
     return OutputError(
         f"cannot write {path}: {reason}.",
         "Choose a writable place with -o (or [export] output_dir); previous outputs are untouched.",

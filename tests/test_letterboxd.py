@@ -18,7 +18,7 @@ LA = ZoneInfo("America/Los_Angeles")
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 DUNE = Movie(1, "Dune", 2021, "tt1160419", 438631)
-NOIDS = Movie(2, "Obscure, \"Quoted\" Film", None, None, None)
+NOIDS = Movie(2, 'Obscure, "Quoted" Film', None, None, None)
 ALIEN = Movie(3, "Alien", 1979, "tt0078748", 348)
 
 

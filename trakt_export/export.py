@@ -8,11 +8,12 @@ nothing is written unless every page arrived.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -33,6 +34,9 @@ from trakt_export.output import write_parts, write_stdout
 from trakt_export.progress import NullObserver, Observer, RunStats
 from trakt_export.zones import choose_zone
 
+if TYPE_CHECKING:
+    from trakt_export.trakt import TraktAPI
+
 NO_CREDENTIALS = AuthError(
     "no Trakt credentials: no saved login, no TRAKT_EXPORT_ACCESS_TOKEN and no username.",
     "Run `trakt-export auth login`, or export a public profile with --user NAME, "
@@ -50,6 +54,7 @@ class FilmData:
     watchlist: list[WatchlistMovie] = field(default_factory=list)
     account_timezone: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    directors: dict[int, str] | None = None  # trakt id -> "A, B" when --directors
 
 
 @dataclass(slots=True)
@@ -88,10 +93,9 @@ ENDPOINTS = {
 }
 
 
-async def fetch_online(
-    settings: Settings, needs: tuple[str, ...], options: Options, stats: RunStats
-) -> FilmData:
-    """Read the needed endpoints from Trakt (token or public-profile mode)."""
+@contextlib.asynccontextmanager
+async def connect(settings: Settings, options: Options, stats: RunStats) -> AsyncIterator[TraktAPI]:
+    """A TraktAPI over the run's client: token mode when a login exists, else public profile."""
     from trakt_export.auth import build_auth
     from trakt_export.client import build_client
     from trakt_export.trakt import TraktAPI
@@ -114,18 +118,28 @@ async def fetch_online(
         stats=stats,
         cache_mode=options.cache_mode,
     ) as http:
-        api = TraktAPI(
-            http,
-            user=user,
-            concurrency=settings.network.concurrency,
-            observer=options.observer,
+        yield TraktAPI(
+            http, user=user, concurrency=settings.network.concurrency, observer=options.observer
         )
+
+
+async def fetch_online(
+    settings: Settings, needs: tuple[str, ...], options: Options, stats: RunStats
+) -> FilmData:
+    """Read the needed endpoints from Trakt (token or public-profile mode), plus directors."""
+    async with connect(settings, options, stats) as api:
         account = await api.start()
         listings = await api.listings(*needs)
-    data = FilmData(raw={name: listing.items for name, listing in listings.items()})
-    data.account_timezone = _account_timezone(account)
-    for name, listing in listings.items():
-        _fill(data, name.split("/")[0], listing.items)
+        data = FilmData(raw={name: listing.items for name, listing in listings.items()})
+        data.account_timezone = _account_timezone(account)
+        for name, listing in listings.items():
+            _fill(data, name.split("/")[0], listing.items)
+        if settings.export.directors and "watchlist/movies" not in needs:
+            films = {e.movie.trakt_id for e in data.history}
+            films |= {w.movie.trakt_id for w in data.watched}
+            if settings.export.include_rated_unwatched:
+                films |= {r.movie.trakt_id for r in data.ratings}
+            data.directors = await api.directors(sorted(films))
     return data
 
 
@@ -194,20 +208,25 @@ def _deliver(
     return write_parts(target, parts), False
 
 
-def _locked(settings: Settings) -> Any:
+@contextlib.contextmanager
+def locked(settings: Settings) -> Iterator[None]:
+    """Hold the data-dir lock for the whole run (SPEC §4: one export per data dir)."""
     from trakt_export.lock import RunLock
 
-    return RunLock(settings.paths.lock_file)
+    with RunLock(settings.paths.lock_file):
+        yield
 
 
 def run_movies(settings: Settings, options: Options) -> ExportResult:
     """The `movies` command: fetch, map to Letterboxd rows, write (atomically), summarise."""
     started = time.perf_counter()
     stats = RunStats()
-    with _locked(settings):
+    with locked(settings):
         data = load_data(settings, ENDPOINTS[settings.export.mode], options, stats)
         rows = movie_rows(settings, data)
-        header, lines = letterboxd.movie_lines(rows, directors=False)
+        if data.directors is not None:
+            rows = letterboxd.with_directors(rows, data.directors)
+        header, lines = letterboxd.movie_lines(rows, directors=data.directors is not None)
         files, to_stdout = _deliver(
             settings, options, f"letterboxd-{settings.export.mode}.csv", header, lines
         )
@@ -218,7 +237,7 @@ def run_watchlist(settings: Settings, options: Options) -> ExportResult:
     """The `watchlist` command: films of the watchlist in rank order."""
     started = time.perf_counter()
     stats = RunStats()
-    with _locked(settings):
+    with locked(settings):
         data = load_data(settings, ENDPOINTS["watchlist"], options, stats)
         header, lines = letterboxd.watchlist_lines(data.watchlist)
         files, to_stdout = _deliver(settings, options, "letterboxd-watchlist.csv", header, lines)

@@ -33,6 +33,7 @@ ACTIVITY_KEYS: dict[str, tuple[str, ...]] = {
     "history": ("movies.watched_at", "episodes.watched_at"),
     "history/movies": ("movies.watched_at",),
     "history/shows": ("episodes.watched_at",),
+    "history/episodes": ("episodes.watched_at",),
     "watched/movies": ("movies.watched_at",),
     "watched/shows": ("episodes.watched_at", "shows.hidden_at"),
     "ratings": (
@@ -183,6 +184,17 @@ class TraktAPI:
             )
         return Listing(endpoint, items, announced, page_count)
 
+    async def directors(self, films: list[int]) -> dict[int, str]:
+        """Director names per film from `/movies/{id}/people` (cached as kind `people`)."""
+        hint = {"kind": "people", "account": "", "activity": None}
+
+        async def one(film: int) -> str:
+            response = await self.get(f"/movies/{film}/people", None, hint)
+            return director_names(decode_json(response))
+
+        names = await gather_all(one(film) for film in films)
+        return dict(zip(films, names, strict=True))
+
     async def listings(self, *endpoints: str) -> dict[str, Listing]:
         """Several endpoints at once: every page-1 first, then all remaining pages."""
         results = await gather_all(self.listing(e) for e in endpoints)
@@ -215,6 +227,22 @@ def _first_leaf(group_error: BaseExceptionGroup[BaseException]) -> BaseException
         if isinstance(leaf, TraktExportError):
             return leaf
     return leaves[0]
+
+
+def director_names(people: Any) -> str:
+    """ "A, B" from a people response: crew in the directing department with job Director."""
+    crew = people.get("crew") if isinstance(people, Mapping) else None
+    directing = crew.get("directing") if isinstance(crew, Mapping) else None
+    names: list[str] = []
+    for member in directing if isinstance(directing, list) else []:
+        if not isinstance(member, Mapping):
+            continue
+        jobs = member.get("jobs") or ([member["job"]] if "job" in member else [])
+        person = member.get("person")
+        name = person.get("name") if isinstance(person, Mapping) else None
+        if "Director" in jobs and isinstance(name, str) and name and name not in names:
+            names.append(name)
+    return ", ".join(names)
 
 
 def _int_header(response: httpx.Response, name: str) -> int | None:

@@ -43,13 +43,14 @@ def _options(output: str | None, from_zip: Path | None, no_cache: bool, refresh:
 
 
 def _run(runner: str, settings: Any, options: Any) -> None:
-    from trakt_export import export
+    from trakt_export import backup, export
 
     if not settings.cache.enabled:
         options.cache_mode = "off"
     close = getattr(options.observer, "close", None)
+    module = backup if runner == "run_backup" else export
     try:
-        result = getattr(export, runner)(settings, options)
+        result = getattr(module, runner)(settings, options)
     finally:
         if close is not None:
             close()
@@ -86,16 +87,18 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Export watched films (and ratings) as Letterboxd import CSV."""
-        settings = _settings(
-            {
-                "export.mode": mode,
-                "export.timezone": timezone,
-                "trakt.username": user,
-                "export.max_rows": max_rows,
-                "export.max_bytes": max_bytes,
-                "export.directors": directors,
-            }
-        )
+        overrides = {
+            "export.mode": mode,
+            "export.timezone": timezone,
+            "trakt.username": user,
+            "export.max_rows": max_rows,
+            "export.max_bytes": max_bytes,
+            "export.directors": directors,
+        }
+        settings = _settings(overrides)
+        if from_zip is not None and settings.export.directors:
+            say("Note: --directors needs the Trakt API; the offline (--from-zip) export has none.")
+            settings = _settings({**overrides, "export.directors": False})
         _run("run_movies", settings, _options(output, from_zip, no_cache, refresh))
 
     @app.command()
@@ -104,3 +107,18 @@ def register(app: typer.Typer) -> None:
         """Export the films of your watchlist as Letterboxd CSV, in Trakt rank order."""
         settings = _settings({"trakt.username": user})
         _run("run_watchlist", settings, _options(output, from_zip, False, False))
+
+    @app.command()
+    @guarded
+    def backup(
+        output: Annotated[
+            str | None,
+            typer.Option(
+                "-o", "--output", help="Backup directory (default trakt-backup-YYYYMMDD-HHMMSS)."
+            ),
+        ] = None,
+        user: User = None,
+    ) -> None:
+        """Back up the raw JSON of every Trakt endpoint (films and TV) into a directory."""
+        settings = _settings({"trakt.username": user})
+        _run("run_backup", settings, _options(output, None, False, False))

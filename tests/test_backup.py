@@ -1,0 +1,96 @@
+"""`backup` against the fake: complete files, manifest, all-or-nothing directory, count checks."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from trakt_export.backup import BACKUP_ENDPOINTS, run_backup
+from trakt_export.config import Settings, resolve
+from trakt_export.errors import IncompleteDataError, TraktUnavailableError
+from trakt_export.export import Options
+from trakt_export.fake import FakeTrakt, large
+
+CLIENT = "test-client"
+NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+
+
+def settings_for(home: Path, **env: str) -> Settings:
+    return resolve(env={"TRAKT_EXPORT_HOME": str(home), "TRAKT_EXPORT_CLIENT_ID": CLIENT, **env})
+
+
+@pytest.fixture
+def fake() -> FakeTrakt:
+    return FakeTrakt(large(), client_id=CLIENT)
+
+
+@pytest.fixture
+def settings(fake: FakeTrakt, clean_env: Path) -> Settings:
+    return settings_for(
+        clean_env,
+        TRAKT_EXPORT_ACCESS_TOKEN=fake.issue_token("big-user").access_token,
+        TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="1",
+    )
+
+
+def test_backup_of_large_dataset_is_complete(
+    fake: FakeTrakt, settings: Settings, tmp_path: Path
+) -> None:
+    target = tmp_path / "backup"
+    result = run_backup(settings, Options(output=str(target), transport=fake.transport()), NOW)
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["version"] and manifest["created_at"] == "2026-11-25T06:00:00Z"
+    for stem, endpoint in BACKUP_ENDPOINTS.items():
+        expected = fake.user_json("big-user", endpoint)
+        saved = json.loads((target / f"{stem}.json").read_text())
+        assert saved == expected, f"{stem}.json differs from the dataset"
+        entry = manifest["files"][f"{stem}.json"]
+        assert entry["items"] == len(expected) == entry["announced"]
+    assert json.loads((target / "last_activities.json").read_text()) == fake.user_json(
+        "big-user", "last_activities"
+    )
+    assert (target / "settings.json").exists()
+    assert result.items == sum(
+        len(fake.user_json("big-user", e)) for e in BACKUP_ENDPOINTS.values()
+    )
+
+
+def test_failure_mid_backup_leaves_no_directory_and_keeps_earlier_one(
+    fake: FakeTrakt, settings: Settings, tmp_path: Path
+) -> None:
+    target = tmp_path / "backup"
+    run_backup(settings, Options(output=str(target), transport=fake.transport()), NOW)
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    fake.add_rating(
+        "big-user", fake.user_json("big-user", "watched/movies")[0]["movie"]["ids"]["trakt"], 3, NOW
+    )
+    fake.faults.fail_next(50, status=503, path_prefix="/sync/ratings")
+    with pytest.raises(TraktUnavailableError):
+        run_backup(settings, Options(output=str(target), transport=fake.transport()), NOW)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")) == []
+
+
+def test_underdelivered_page_fails_naming_the_endpoint(
+    fake: FakeTrakt, settings: Settings, tmp_path: Path
+) -> None:
+    fake.faults.underdeliver("/sync/collection/movies", missing=1)
+    with pytest.raises(IncompleteDataError, match="collection/movies") as info:
+        run_backup(settings, Options(output=str(tmp_path / "b"), transport=fake.transport()), NOW)
+    assert info.value.exit_code == 4
+    assert not (tmp_path / "b").exists()
+
+
+def test_warm_backup_with_nothing_changed_makes_two_requests(
+    fake: FakeTrakt, settings: Settings, tmp_path: Path
+) -> None:
+    run_backup(settings, Options(output=str(tmp_path / "one"), transport=fake.transport()), NOW)
+    fake.stats.reset()
+    run_backup(settings, Options(output=str(tmp_path / "two"), transport=fake.transport()), NOW)
+    assert fake.stats.total <= 2
+    for stem in BACKUP_ENDPOINTS:
+        one = (tmp_path / "one" / f"{stem}.json").read_bytes()
+        assert one == (tmp_path / "two" / f"{stem}.json").read_bytes()

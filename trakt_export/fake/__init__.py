@@ -1,0 +1,46 @@
+"""A faithful fake of the Trakt API v2 for tests, the demo and benchmarks.
+
+Use it as the innermost httpx transport (`FakeTrakt(ds).transport()`), or over real HTTP on
+loopback (`with fake.serve() as url:` / `python -m trakt_export.fake serve`).
+"""
+
+from trakt_export.fake.datasets import edge, large, sample, sized
+from trakt_export.fake.faults import Faults
+from trakt_export.fake.records import (
+    Collected,
+    Dataset,
+    Episode,
+    Film,
+    Listed,
+    Person,
+    Rating,
+    Season,
+    Show,
+    Token,
+    UserData,
+    Watch,
+)
+from trakt_export.fake.server import FakeTrakt
+from trakt_export.fake.stats import Stats
+
+__all__ = [
+    "Collected",
+    "Dataset",
+    "Episode",
+    "FakeTrakt",
+    "Faults",
+    "Film",
+    "Listed",
+    "Person",
+    "Rating",
+    "Season",
+    "Show",
+    "Stats",
+    "Token",
+    "UserData",
+    "Watch",
+    "edge",
+    "large",
+    "sample",
+    "sized",
+]

@@ -1,0 +1,83 @@
+"""The fake over real HTTP: a threaded HTTP/1.1 server on loopback relaying to FakeTrakt."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from trakt_export.fake.server import FakeTrakt
+
+# Hop-by-hop or length headers the relay recomputes itself.
+_SKIP_IN = frozenset({"content-length", "transfer-encoding", "connection"})
+_SKIP_OUT = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256  # benchmarks open many connections at once
+
+    def __init__(self, fake: FakeTrakt, address: tuple[str, int]) -> None:
+        self.fake = fake
+        super().__init__(address, _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so clients can pool connections
+    timeout = 30  # idle keep-alive connections end eventually
+    server: LoopbackServer
+
+    def do_GET(self) -> None:
+        self._relay()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def _relay(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _SKIP_IN]
+        request = httpx.Request(
+            self.command, self.server.url + self.path, headers=headers, content=body
+        )
+        answer = self.server.fake.answer_sync(request)
+        response = answer.response
+        content = response.content
+        self.send_response(response.status_code)
+        for name, value in response.headers.multi_items():
+            if name.lower() not in _SKIP_OUT:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(content)))
+        if answer.drop:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if not answer.drop:
+            self.wfile.write(content)
+            return
+        # A reset mid-body: announce the full length, send half, then kill the socket.
+        self.wfile.write(content[: len(content) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+        with contextlib.suppress(OSError):  # the client may have gone already
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None  # quiet: stdout carries only the URL line in `serve`
+
+
+def start(fake: FakeTrakt, host: str = "127.0.0.1", port: int = 0) -> tuple[LoopbackServer, str]:
+    """Bind, start serving in a daemon thread, and return the server and its base URL."""
+    server = LoopbackServer(fake, (host, port))
+    thread = threading.Thread(target=server.serve_forever, name="fake-trakt", daemon=True)
+    thread.start()
+    return server, server.url

@@ -1,0 +1,214 @@
+"""The fake's data model: catalogue items, per-user records, datasets and OAuth tokens.
+
+Records hold references to catalogue objects (a `Watch` points at its `Film`), so pages are
+rendered by slicing a list and turning only that slice into JSON.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+_SLUG_JUNK = re.compile(r"[^0-9a-z]+")
+
+
+def slugify(text: str) -> str:
+    """Trakt-like slug: lowercase ASCII words joined by dashes (non-ASCII titles keep their id)."""
+    return _SLUG_JUNK.sub("-", text.lower()).strip("-")
+
+
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Aware UTC datetime; naive input is taken as UTC (how Trakt reads timestamps without zone)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """Trakt's timestamp format: `2014-09-01T09:10:11.000Z` (UTC, milliseconds, `Z`)."""
+    moment = as_utc(moment)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+
+
+MILLISECOND = timedelta(milliseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    trakt: int
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.name) or str(self.trakt)
+
+
+@dataclass(frozen=True, slots=True)
+class Film:
+    trakt: int
+    title: str
+    year: int | None
+    imdb: str | None
+    tmdb: int | None
+    directors: tuple[Person, ...] = ()
+
+    @property
+    def slug(self) -> str:
+        base = slugify(self.title) or str(self.trakt)
+        return f"{base}-{self.year}" if self.year else base
+
+
+@dataclass(frozen=True, slots=True)
+class Show:
+    trakt: int
+    title: str
+    year: int | None
+    imdb: str | None
+    tmdb: int | None
+    tvdb: int | None
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.title) or str(self.trakt)
+
+
+@dataclass(frozen=True, slots=True)
+class Season:
+    show: Show
+    number: int
+
+    @property
+    def trakt(self) -> int:
+        # Derived so seasons need no table of their own; stable across runs.
+        return self.show.trakt * 100 + self.number
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    trakt: int
+    show: Show
+    season: int
+    number: int
+    title: str
+    imdb: str | None = None
+    tmdb: int | None = None
+    tvdb: int | None = None
+
+
+Item = Film | Show | Season | Episode
+
+
+@dataclass(slots=True)
+class Watch:
+    """One history event (a play of a film or an episode)."""
+
+    id: int
+    watched_at: datetime
+    action: str  # scrobble | checkin | watch
+    item: Film | Episode
+
+
+@dataclass(slots=True)
+class Rating:
+    rated_at: datetime
+    rating: int  # 1..10
+    item: Item
+
+
+@dataclass(slots=True)
+class Collected:
+    collected_at: datetime
+    item: Film | Episode
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class Listed:
+    """One watchlist entry; `id` is the list-item id Trakt gives every entry."""
+
+    id: int
+    rank: int
+    listed_at: datetime
+    item: Item
+    notes: str | None = None
+
+
+@dataclass(slots=True)
+class UserData:
+    """Everything the fake knows about one user. Lists may be given in any order."""
+
+    username: str
+    private: bool = False
+    name: str | None = None
+    timezone: str = "UTC"
+    joined_at: datetime = field(default_factory=lambda: utc(2012, 3, 4, 5, 6, 7))
+    vip: bool = False
+    history: list[Watch] = field(default_factory=list)
+    ratings: list[Rating] = field(default_factory=list)
+    collection: list[Collected] = field(default_factory=list)
+    watchlist: list[Listed] = field(default_factory=list)
+    # Activity timestamps bumped by mutations, keyed (section, key); max'ed with derived ones.
+    bumped: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    # Derived views (sorted/filtered lists, last_activities); cleared by every mutation.
+    derived: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.username) or self.username
+
+    def changed(self) -> None:
+        self.derived.clear()
+
+
+@dataclass(slots=True)
+class Dataset:
+    """A catalogue and its users. The first user is the dataset's primary (demo) user."""
+
+    users: dict[str, UserData]
+    films: dict[int, Film] = field(default_factory=dict)
+    shows: dict[int, Show] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> str:
+        return next(iter(self.users))
+
+    def user(self, name: str) -> UserData | None:
+        """Find a user by username or slug, case-insensitively (like Trakt's URLs)."""
+        found = self.users.get(name)
+        if found is not None:
+            return found
+        wanted = name.lower()
+        for user in self.users.values():
+            if wanted in (user.username.lower(), user.slug):
+                return user
+        return None
+
+    def film(self, key: str | int) -> Film | None:
+        """Find a film by Trakt id, slug or IMDb id (the ids Trakt accepts in /movies/{id})."""
+        if isinstance(key, int) or key.isdigit():
+            return self.films.get(int(key))
+        for film in self.films.values():
+            if key in (film.slug, film.imdb):
+                return film
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    access_token: str
+    refresh_token: str
+    username: str
+    created_at: int  # epoch seconds
+    expires_in: int  # seconds
+    scope: str = "public"
+
+    def expired(self, now: float) -> bool:
+        return now >= self.created_at + self.expires_in

@@ -80,8 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     print(f"URL {url}", flush=True)
     try:
-        while not stop.wait(0.5):
-            pass
+        stop.wait()  # signal handlers still run while the main thread waits here
     finally:
         server.shutdown()
         server.server_close()

@@ -78,6 +78,9 @@ class _Handler(BaseHTTPRequestHandler):
 def start(fake: FakeTrakt, host: str = "127.0.0.1", port: int = 0) -> tuple[LoopbackServer, str]:
     """Bind, start serving in a daemon thread, and return the server and its base URL."""
     server = LoopbackServer(fake, (host, port))
-    thread = threading.Thread(target=server.serve_forever, name="fake-trakt", daemon=True)
+    # A short poll interval makes shutdown() quick (tests start and stop servers often).
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="fake-trakt", daemon=True
+    )
     thread.start()
     return server, server.url

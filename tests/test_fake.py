@@ -305,8 +305,12 @@ def test_edge_dataset_covers_the_awkward_cases(fake: FakeTrakt) -> None:
         for w in watchlist
         if w["type"] == "movie"
     )
-    assert fake.user_json("edge-user", "collection/movies")
-    assert fake.user_json("edge-user", "collection/shows")[0]["seasons"][0]["episodes"]
+    collected = fake.user_json("edge-user", "collection/movies")
+    assert collected and {c["type"] for c in collected} == {"movie"}
+    assert all(set(c) == {"collected_at", "updated_at", "type", "movie"} for c in collected)
+    shows = fake.user_json("edge-user", "collection/shows")
+    assert shows[0]["type"] == "show"
+    assert [e["number"] for e in shows[0]["seasons"][0]["episodes"]] == [1, 2]
     assert fake.user_json("edge-user", "settings")["account"]["timezone"] == "Europe/Berlin"
 
 
@@ -321,6 +325,8 @@ def test_watched_movies_derive_from_history(fake: FakeTrakt) -> None:
 def test_watched_shows_nest_seasons_and_episodes(edge_client: httpx.Client) -> None:
     shows = edge_client.get("/sync/watched/shows").json()
     assert shows[0]["show"]["title"] == "Breaking Bad"
+    assert shows[0]["show"]["aired_episodes"] == 62
+    assert shows[0]["reset_at"] is None
     episodes = shows[0]["seasons"][0]["episodes"]
     assert [e["number"] for e in episodes] == [1, 2, 3]
     assert episodes[0]["plays"] == 2

@@ -65,8 +65,8 @@ def _listed(
 
 # ----- edge -------------------------------------------------------------------------------
 
-BREAKING_BAD = Show(1388, "Breaking Bad", 2008, "tt0903747", 1396, 81189)
-THE_OFFICE = Show(1391, "The Office", 2005, "tt0386676", 2316, 73244)
+BREAKING_BAD = Show(1388, "Breaking Bad", 2008, "tt0903747", 1396, 81189, 62)
+THE_OFFICE = Show(1391, "The Office", 2005, "tt0386676", 2316, 73244, 201)
 BB_EPISODES = (
     Episode(73482, BREAKING_BAD, 1, 1, "Pilot", "tt0959621", 62085, 349232),
     Episode(73483, BREAKING_BAD, 1, 2, "Cat's in the Bag...", "tt1054724", 62086, 349235),
@@ -333,6 +333,7 @@ def _synthetic_show(trakt: int) -> tuple[Show, list[Episode]]:
         f"tt{8_000_000 + trakt:08d}",
         600_000 + trakt,
         300_000 + trakt,
+        aired_episodes=4,
     )
     episodes = [
         Episode(

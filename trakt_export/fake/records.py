@@ -7,6 +7,7 @@ rendered by slicing a list and turning only that slice into JSON.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -74,6 +75,7 @@ class Show:
     imdb: str | None
     tmdb: int | None
     tvdb: int | None
+    aired_episodes: int = 0
 
     @property
     def slug(self) -> str:
@@ -163,6 +165,11 @@ class UserData:
     @property
     def slug(self) -> str:
         return slugify(self.username) or self.username
+
+    @property
+    def trakt(self) -> int:
+        # A stable numeric user id (hash() is salted per process, crc32 is not).
+        return zlib.crc32(self.username.encode()) % 10_000_000
 
     def changed(self) -> None:
         self.derived.clear()

@@ -7,7 +7,6 @@ memoised on the user (`UserData.derived`) until the next mutation.
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -133,6 +132,7 @@ def collected_movie_entry(entry: Collected) -> Json:
     return {
         "collected_at": iso(entry.collected_at),
         "updated_at": iso(entry.updated_at or entry.collected_at),
+        "type": "movie",
         "movie": movie_json(entry.item),
     }
 
@@ -197,7 +197,7 @@ def watched_show_entry(group: ShowGroup) -> Json:
         "last_watched_at": iso(group.latest),
         "last_updated_at": iso(group.latest),
         "reset_at": None,
-        "show": show_json(group.show),
+        "show": show_json(group.show) | {"aired_episodes": group.show.aired_episodes},
         "seasons": group.seasons(
             lambda number, slot: {
                 "number": number,
@@ -213,6 +213,7 @@ def collected_show_entry(group: ShowGroup) -> Json:
     return {
         "last_collected_at": iso(group.latest),
         "last_updated_at": iso(group.latest),
+        "type": "show",
         "show": show_json(group.show),
         "seasons": group.seasons(
             lambda number, slot: {"number": number, "collected_at": iso(slot[1]), "metadata": {}}
@@ -428,7 +429,7 @@ def profile(user: UserData, full: bool = False) -> Json:
         "vip": user.vip,
         "vip_ep": False,
         "director": False,
-        "ids": {"slug": user.slug},
+        "ids": {"slug": user.slug, "trakt": user.trakt},
     }
     if full:
         body |= {
@@ -450,9 +451,7 @@ def profile(user: UserData, full: bool = False) -> Json:
 
 def settings(user: UserData) -> Json:
     user_part = profile(user, full=True)
-    # A stable fake UUID (hash() is salted per process, crc32 is not).
-    tail = zlib.crc32(user.slug.encode()) % 10**12
-    user_part["ids"] = {"slug": user.slug, "uuid": f"00000000-0000-4000-8000-{tail:012d}"}
+    user_part["ids"] |= {"uuid": f"00000000-0000-4000-8000-{user.trakt:012d}"}
     return {
         "user": user_part,
         "account": {

@@ -6,6 +6,7 @@ Times are fixed UTC datetimes; `sized` uses a seeded generator, nothing else is 
 
 from __future__ import annotations
 
+import functools
 import random
 import zlib
 from datetime import datetime, timedelta
@@ -26,8 +27,10 @@ from trakt_export.fake.records import (
 )
 
 
+@functools.cache
 def person(name: str) -> Person:
-    # Stable id from the name, so the same director gets the same id everywhere.
+    # Stable id from the name, so the same director gets the same id everywhere; cached so
+    # big synthetic catalogues share one object per director.
     return Person(name, 10_000 + zlib.crc32(name.encode()) % 900_000)
 
 

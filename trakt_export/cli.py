@@ -38,7 +38,11 @@ def _version(value: bool) -> None:
 def main(
     config: Annotated[
         Path | None,
-        typer.Option("--config", help="Config file (default: TRAKT_EXPORT_CONFIG, then home)."),
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="Config file (default: TRAKT_EXPORT_CONFIG, then home).",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print errors only.")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log requests.")] = False,

@@ -134,6 +134,13 @@ def config_file_for(config_path: Path | None, env: Mapping[str, str]) -> tuple[P
     return default_config_file(env), False
 
 
+def locate(config_path: Path | None = None, env: Mapping[str, str] | None = None) -> Paths:
+    """Where the config file, data and cache live, without reading the config file (so `config
+    path` and `config init --force` work even when the file is broken)."""
+    env = os.environ if env is None else env
+    return _paths(config_file_for(config_path, env)[0], env, "")
+
+
 def resolve(
     *,
     config_path: Path | None = None,

@@ -1,1 +1,16 @@
-"""Typer command groups; each module owns one group and imports heavy modules lazily."""
+"""Typer sub-commands; each module registers one group. `load_settings` is their common entry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trakt_export.config import Settings
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Resolve the run's settings from the root --config option, env, file and flag overrides."""
+    from trakt_export.config import resolve
+    from trakt_export.console import STATE
+
+    return resolve(config_path=STATE.config_path, overrides=overrides)

@@ -1,7 +1,79 @@
-"""`trakt-export config` commands (placeholder until its issue lands)."""
+"""`trakt-export config init | show | path`: write, inspect and locate the TOML config file."""
 
 from __future__ import annotations
 
+import sys
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(help="config commands.", no_args_is_help=True)
+from trakt_export.commands import load_settings
+from trakt_export.console import STATE, guarded, say
+
+app = typer.Typer(help="Create, show or locate the config file.", no_args_is_help=True)
+
+HEADER = (
+    "# trakt-export configuration. Every key, its default and its environment variable:\n"
+    "# see config.example.toml or the README's Configuration section.\n"
+    "# Precedence: command-line flag > environment variable > this file > default.\n\n"
+)
+
+
+@app.command()
+@guarded
+def init(
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing config file.")
+    ] = False,
+) -> None:
+    """Write a config file with every key at its default."""
+    import tomli_w
+
+    from trakt_export.config import Settings, as_toml_dict, locate
+    from trakt_export.errors import ConfigError, OutputError
+    from trakt_export.output import write_atomic
+
+    paths = locate(STATE.config_path)
+    path = paths.config_file
+    if path.exists() and not force:
+        raise ConfigError(
+            f"{path} already exists; not overwriting it.",
+            "Edit it, or run `trakt-export config init --force` to replace it with defaults.",
+        )
+    text = HEADER + tomli_w.dumps(as_toml_dict(Settings(paths=paths), mask=False))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {path.parent}: {exc.strerror}.") from None
+    write_atomic(path, text.encode())
+    say(f"Wrote {path}. Next: put your Trakt app's client_id/client_secret in [trakt].")
+
+
+@app.command()
+@guarded
+def show() -> None:
+    """Print the effective settings as TOML (secrets masked), with where files live."""
+    import tomli_w
+
+    from trakt_export.config import as_toml_dict
+
+    settings = load_settings()
+    paths = settings.paths
+    state = "" if paths.config_file.exists() else " (not present; defaults apply)"
+    sys.stdout.write(
+        f"# config file: {paths.config_file}{state}\n"
+        f"# token file:  {paths.token_file}\n"
+        f"# cache dir:   {paths.cache_dir}\n"
+        f"# access token from TRAKT_EXPORT_ACCESS_TOKEN: "
+        f"{'set (hidden)' if settings.access_token else 'not set'}\n\n"
+        + tomli_w.dumps(as_toml_dict(settings))
+    )
+
+
+@app.command()
+@guarded
+def path() -> None:
+    """Print where the config file is (whether or not it exists)."""
+    from trakt_export.config import locate
+
+    sys.stdout.write(f"{locate(STATE.config_path).config_file}\n")

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
+from trakt_export.commands import load_settings
 from trakt_export.console import STATE, guarded, say
 
 Output = Annotated[
@@ -24,9 +25,7 @@ FromZip = Annotated[
 
 
 def _settings(overrides: dict[str, Any]) -> Any:
-    from trakt_export.config import resolve
-
-    return resolve(config_path=STATE.config_path, overrides=overrides)
+    return load_settings(overrides)
 
 
 def _options(output: str | None, from_zip: Path | None, no_cache: bool, refresh: bool) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,7 +53,6 @@ class FilmData:
     ratings: list[MovieRating] = field(default_factory=list)
     watchlist: list[WatchlistMovie] = field(default_factory=list)
     account_timezone: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
     directors: dict[int, str] | None = None  # trakt id -> "A, B" when --directors
 
 
@@ -85,6 +84,14 @@ class ExportResult:
             f"{self.elapsed:.1f} s."
         )
 
+
+# Each page becomes models as it arrives (films only), so raw JSON never piles up.
+PARSERS: dict[str, Callable[[list[Any]], list[Any]]] = {
+    "history/movies": parse_history,
+    "watched/movies": parse_watched,
+    "ratings/movies": parse_ratings,
+    "watchlist/movies": parse_watchlist,
+}
 
 ENDPOINTS = {
     "history": ("history/movies", "ratings/movies"),
@@ -129,11 +136,10 @@ async def fetch_online(
     """Read the needed endpoints from Trakt (token or public-profile mode), plus directors."""
     async with connect(settings, options, stats) as api:
         account = await api.start()
-        listings = await api.listings(*needs)
-        data = FilmData(raw={name: listing.items for name, listing in listings.items()})
-        data.account_timezone = _account_timezone(account)
+        listings = await api.listings(*needs, parsers={e: PARSERS[e] for e in needs})
+        data = FilmData(account_timezone=_account_timezone(account))
         for name, listing in listings.items():
-            _fill(data, name.split("/")[0], listing.items)
+            setattr(data, name.split("/")[0], listing.items)
         if settings.export.directors and "watchlist/movies" not in needs:
             films = {e.movie.trakt_id for e in data.history}
             films |= {w.movie.trakt_id for w in data.watched}
@@ -141,17 +147,6 @@ async def fetch_online(
                 films |= {r.movie.trakt_id for r in data.ratings}
             data.directors = await api.directors(sorted(films))
     return data
-
-
-def _fill(data: FilmData, kind: str, items: list[Any]) -> None:
-    if kind == "history":
-        data.history = parse_history(items)
-    elif kind == "watched":
-        data.watched = parse_watched(items)
-    elif kind == "ratings":
-        data.ratings = parse_ratings(items)
-    elif kind == "watchlist":
-        data.watchlist = parse_watchlist(items)
 
 
 def _account_timezone(settings: Mapping[str, Any] | None) -> str | None:

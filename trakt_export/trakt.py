@@ -9,7 +9,7 @@ the same semaphore as every other request of the run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from trakt_export.errors import (
 from trakt_export.progress import NullObserver, Observer
 
 T = TypeVar("T")
+PageParser = Callable[[list[Any]], list[Any]]
 
 PAGE_LIMIT = 250  # Trakt clamps larger values silently
 
@@ -161,25 +162,34 @@ class TraktAPI:
             raise MalformedDataError(f"Trakt sent a non-list page for {endpoint}.")
         return data, response
 
-    async def listing(self, endpoint: str) -> Listing:
-        """Every item of a paginated endpoint, in Trakt's order."""
+    async def listing(self, endpoint: str, parse: PageParser | None = None) -> Listing:
+        """Every item of a paginated endpoint, in Trakt's order. With `parse`, each page is
+        turned into models as it arrives, so raw JSON never piles up (SPEC §7 memory target);
+        the announced count is checked against the raw items served."""
         limit = min(PAGE_LIMIT, PAGE_CAPS.get(endpoint, PAGE_LIMIT))
-        first, response = await self._page(endpoint, 1, limit)
+        served = 0
+
+        async def fetch(page: int) -> tuple[list[Any], httpx.Response]:
+            nonlocal served
+            raw, response = await self._page(endpoint, page, limit)
+            served += len(raw)
+            self._observer.advance(endpoint)
+            return (parse(raw) if parse else raw), response
+
+        first, response = await fetch(1)
         page_count = _int_header(response, "X-Pagination-Page-Count") or 1
         announced = _int_header(response, "X-Pagination-Item-Count")
         self._observer.start(endpoint, page_count)
-        self._observer.advance(endpoint)
+        del response
 
         async def rest(page: int) -> list[Any]:
-            items, _ = await self._page(endpoint, page, limit)
-            self._observer.advance(endpoint)
-            return items
+            return (await fetch(page))[0]
 
         pages = [first, *await gather_all(rest(p) for p in range(2, page_count + 1))]
         items = [item for page in pages for item in page]
-        if announced is not None and len(items) != announced:
+        if announced is not None and served != announced:
             raise IncompleteDataError(
-                f"Trakt announced {announced} items for {endpoint} but served {len(items)}.",
+                f"Trakt announced {announced} items for {endpoint} but served {served}.",
                 "Nothing was written; try again later.",
             )
         return Listing(endpoint, items, announced, page_count)
@@ -195,9 +205,12 @@ class TraktAPI:
         names = await gather_all(one(film) for film in films)
         return dict(zip(films, names, strict=True))
 
-    async def listings(self, *endpoints: str) -> dict[str, Listing]:
+    async def listings(
+        self, *endpoints: str, parsers: Mapping[str, PageParser] | None = None
+    ) -> dict[str, Listing]:
         """Several endpoints at once: every page-1 first, then all remaining pages."""
-        results = await gather_all(self.listing(e) for e in endpoints)
+        parsers = parsers or {}
+        results = await gather_all(self.listing(e, parsers.get(e)) for e in endpoints)
         return dict(zip(endpoints, results, strict=True))
 
 

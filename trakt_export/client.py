@@ -1,12 +1,16 @@
 """Builds the one httpx.AsyncClient of a run and turns HTTP outcomes into domain errors.
 
-Transport stack (outermost first): Cache -> Retry -> RateLimit -> network (or the fake).
-FIRST VERSION: plain transport; the client-engine issue wires the stack in here.
+Transport stack (outermost first): Cache -> Retry -> RateLimit -> network (or the fake), so
+cache hits cost no rate-limit token and every retry pays one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +24,9 @@ from trakt_export.errors import (
     TraktUnavailableError,
     UsageError,
 )
+from trakt_export.progress import Observer, RunStats
+
+CACHE_MODES = ("use", "refresh", "off")
 
 
 def build_client(
@@ -27,7 +34,20 @@ def build_client(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     auth: httpx.Auth | None = None,
+    observer: Observer | None = None,
+    stats: RunStats | None = None,
+    cache_mode: str = "use",
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> httpx.AsyncClient:
+    """The run's client over the full stack. `sleep`/`clock` are injected by tests so nothing
+    really waits; an injected clock also serves as wall time (tests use epoch-like values)."""
+    from trakt_export.cache import APICache, CacheTransport
+    from trakt_export.ratelimit import RateLimiter, RateLimitTransport
+    from trakt_export.retry import RetryPolicy, RetryTransport
+
+    if cache_mode not in CACHE_MODES:
+        raise ValueError(f"cache_mode must be one of {CACHE_MODES}, not {cache_mode!r}")
     headers = {
         "trakt-api-key": settings.trakt.client_id,
         "trakt-api-version": "2",
@@ -36,15 +56,40 @@ def build_client(
     }
     if settings.access_token and auth is None:
         headers["Authorization"] = f"Bearer {settings.access_token}"
+    network = settings.network
+    do_sleep = sleep or asyncio.sleep
+    wall = clock or time.time
     inner = transport or httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(max_connections=max(settings.network.concurrency, 1) * 2)
+        limits=httpx.Limits(max_connections=max(network.concurrency, 1) * 2)
     )
+    limiter = RateLimiter(
+        network.requests_per_window,
+        network.window_seconds,
+        clock=clock or time.monotonic,
+        sleep=do_sleep,
+        wall=wall,
+    )
+    stack: httpx.AsyncBaseTransport = RateLimitTransport(inner, limiter, stats)
+    stack = RetryTransport(
+        stack,
+        RetryPolicy(network.max_attempts, network.max_backoff_seconds),
+        sleep=do_sleep,
+        wall=wall,
+        observer=observer,
+        stats=stats,
+    )
+    if not settings.cache.enabled:
+        cache_mode = "off"
+    if cache_mode != "off":
+        directory = settings.cache.dir or settings.paths.cache_dir
+        cache = APICache(Path(directory).expanduser(), settings.cache.ttl_hours, now=wall)
+        stack = CacheTransport(stack, cache, mode=cache_mode, stats=stats)
     return httpx.AsyncClient(
         base_url=settings.trakt.api_url,
         headers=headers,
         auth=auth,
-        transport=inner,
-        timeout=settings.network.timeout_seconds,
+        transport=stack,
+        timeout=network.timeout_seconds,
     )
 
 

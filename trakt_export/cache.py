@@ -1,0 +1,206 @@
+"""The on-disk response cache (diskcache): lookup rules, hit/miss counters, stats, prune, clear.
+
+Only GET 200 responses of requests carrying a hint in `request.extensions["trakt_export"]`
+(`kind`, `account`, `activity`) are stored. An entry with an activity stamp is valid while the
+stamp is unchanged, whatever its age; one without lives for its kind's TTL.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import diskcache
+import httpx
+
+from trakt_export.progress import RunStats
+
+HINT = "trakt_export"
+DEFAULT_TTL_HOURS = 24.0
+# Headers that describe the wire, not the data: the stored body is already decoded.
+_DROP_HEADERS = frozenset(
+    {"content-encoding", "content-length", "transfer-encoding", "connection", "set-cookie"}
+)
+_COUNTER = "counter"  # counter keys are tuples (_COUNTER, kind, "hits"|"misses")
+
+
+class APICache:
+    """Responses keyed by account + URL (host, path, sorted query); never by token."""
+
+    def __init__(
+        self,
+        directory: Path,
+        ttl_hours: Mapping[str, float],
+        now: Callable[[], float] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.ttl_hours = dict(ttl_hours)
+        self.now: Callable[[], float] = now or time.time  # wall time: entries outlive the run
+        self._store: diskcache.Cache | None = None
+
+    @property
+    def store(self) -> diskcache.Cache:
+        if self._store is None:
+            self._store = diskcache.Cache(str(self.directory))
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # ----- entries -------------------------------------------------------------------------
+
+    @staticmethod
+    def key(request: httpx.Request, hint: Mapping[str, Any]) -> str:
+        url = request.url
+        query = "&".join(f"{k}={v}" for k, v in sorted(url.params.multi_items()))
+        return f"{hint.get('account', '')}|{url.host}{url.path}?{query}"
+
+    def ttl_seconds(self, kind: str) -> float:
+        return float(self.ttl_hours.get(kind, DEFAULT_TTL_HOURS)) * 3600.0
+
+    def expired(self, entry: Mapping[str, Any]) -> bool:
+        return self.now() - float(entry["stored_at"]) > self.ttl_seconds(str(entry["kind"]))
+
+    def lookup(self, request: httpx.Request, hint: Mapping[str, Any]) -> httpx.Response | None:
+        """The cached response if still valid; counts a hit or a miss for the hint's kind."""
+        kind = str(hint.get("kind", "sync"))
+        entry = self.store.get(self.key(request, hint))
+        fresh = isinstance(entry, dict) and self._valid(entry, hint.get("activity"))
+        self.store.incr((_COUNTER, kind, "hits" if fresh else "misses"), 1, default=0)
+        if not fresh:
+            return None
+        assert isinstance(entry, dict)
+        return httpx.Response(
+            int(entry["status"]),
+            headers=list(entry["headers"]),
+            content=bytes(entry["body"]),
+            request=request,
+            extensions={"from_cache": True},
+        )
+
+    def _valid(self, entry: Mapping[str, Any], activity: Any) -> bool:
+        stored = entry.get("activity")
+        if stored is not None:
+            return bool(stored == activity)  # unchanged on Trakt: valid whatever its age
+        return activity is None and not self.expired(entry)
+
+    def save(
+        self, request: httpx.Request, hint: Mapping[str, Any], response: httpx.Response
+    ) -> None:
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _DROP_HEADERS]
+        self.store.set(
+            self.key(request, hint),
+            {
+                "status": response.status_code,
+                "headers": headers,
+                "body": response.content,
+                "stored_at": self.now(),
+                "activity": hint.get("activity"),
+                "kind": str(hint.get("kind", "sync")),
+            },
+        )
+
+    # ----- maintenance ---------------------------------------------------------------------
+
+    def _entries(self) -> list[tuple[str, dict[str, Any]]]:
+        out = []
+        for key in list(self.store.iterkeys()):
+            if isinstance(key, str):
+                entry = self.store.get(key)
+                if isinstance(entry, dict):
+                    out.append((key, entry))
+        return out
+
+    def stats(self) -> dict[str, Any]:
+        """entries, size_bytes, hits, misses, hit_rate, expired; the same per kind in by_kind."""
+        by_kind: dict[str, dict[str, Any]] = {}
+
+        def slot(kind: str) -> dict[str, Any]:
+            return by_kind.setdefault(
+                kind, {"entries": 0, "size_bytes": 0, "hits": 0, "misses": 0, "expired": 0}
+            )
+
+        for _, entry in self._entries():
+            figures = slot(str(entry["kind"]))
+            figures["entries"] += 1
+            figures["size_bytes"] += len(entry["body"])
+            figures["expired"] += int(self.expired(entry))
+        for key in list(self.store.iterkeys()):
+            if isinstance(key, tuple) and len(key) == 3 and key[0] == _COUNTER:
+                slot(str(key[1]))[str(key[2])] += int(self.store.get(key, 0))
+        for figures in by_kind.values():
+            figures["hit_rate"] = _rate(figures["hits"], figures["misses"])
+        total = {
+            name: sum(f[name] for f in by_kind.values())
+            for name in ("entries", "hits", "misses", "expired")
+        }
+        return {
+            "entries": total["entries"],
+            "size_bytes": int(self.store.volume()),
+            "hits": total["hits"],
+            "misses": total["misses"],
+            "hit_rate": _rate(total["hits"], total["misses"]),
+            "expired": total["expired"],
+            "by_kind": {kind: by_kind[kind] for kind in sorted(by_kind)},
+        }
+
+    def prune(self) -> int:
+        """Drop entries older than their kind's TTL; returns how many."""
+        removed = 0
+        for key, entry in self._entries():
+            if self.expired(entry) and self.store.delete(key):
+                removed += 1
+        return removed
+
+    def clear(self) -> int:
+        """Drop everything, counters included; returns how many entries there were."""
+        count = len(self._entries())
+        self.store.clear()
+        return count
+
+
+def _rate(hits: int, misses: int) -> float:
+    return round(hits / (hits + misses), 4) if hits + misses else 0.0
+
+
+class CacheTransport(httpx.AsyncBaseTransport):
+    """Outermost layer: hits never reach retry or the limiter; misses are stored on 200."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        cache: APICache,
+        *,
+        mode: str = "use",
+        stats: RunStats | None = None,
+    ) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.mode = mode
+        self.stats = stats
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        hint = request.extensions.get(HINT)
+        if request.method != "GET" or not isinstance(hint, Mapping) or self.mode == "off":
+            return await self.inner.handle_async_request(request)
+        if self.mode == "use":
+            hit = self.cache.lookup(request, hint)
+            if hit is not None:
+                if self.stats is not None:
+                    self.stats.cache_hits += 1
+                return hit
+        response = await self.inner.handle_async_request(request)
+        if response.status_code == 200:
+            await response.aread()  # retry already validated the JSON of a 200
+            self.cache.save(request, hint, response)
+        return response
+
+    async def aclose(self) -> None:
+        try:
+            await self.inner.aclose()
+        finally:
+            self.cache.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,8 @@ class Options:
     cache_mode: str = "use"  # use | refresh | off
     transport: httpx.AsyncBaseTransport | None = None  # the fake, in tests and benchmarks
     observer: Observer = field(default_factory=NullObserver)
+    sleep: Callable[[float], Awaitable[object]] | None = None  # injected by tests: no real waits
+    clock: Callable[[], float] | None = None  # monotonic seconds (tests: a virtual clock)
 
 
 @dataclass(slots=True)
@@ -124,6 +126,8 @@ async def connect(settings: Settings, options: Options, stats: RunStats) -> Asyn
         observer=options.observer,
         stats=stats,
         cache_mode=options.cache_mode,
+        sleep=options.sleep,
+        clock=options.clock,
     ) as http:
         yield TraktAPI(
             http, user=user, concurrency=settings.network.concurrency, observer=options.observer

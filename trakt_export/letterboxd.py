@@ -34,19 +34,31 @@ def local_date(moment: datetime, zone: ZoneInfo) -> date:
     return moment.astimezone(zone).date()
 
 
+def _current(ratings: Iterable[MovieRating]) -> dict[int, MovieRating]:
+    """The current rating per film: Trakt keeps one, but should a film appear twice the most
+    recently rated wins (later in the list on a tie), the same for every row of that film."""
+    current: dict[int, MovieRating] = {}
+    for r in ratings:
+        before = current.get(r.movie.trakt_id)
+        if before is None or _rated_key(r) >= _rated_key(before):
+            current[r.movie.trakt_id] = r
+    return current
+
+
+def _rated_key(rating: MovieRating) -> float:
+    return rating.rated_at.timestamp() if rating.rated_at else float("-inf")
+
+
 def _ratings_by_film(ratings: Iterable[MovieRating]) -> dict[int, int]:
-    return {r.movie.trakt_id: r.rating for r in ratings}
+    return {film: r.rating for film, r in _current(ratings).items()}
 
 
 def _rated_unwatched(ratings: Sequence[MovieRating], watched_ids: set[int]) -> list[Row]:
-    seen: set[int] = set()
-    rows = []
-    for r in ratings:
-        if r.movie.trakt_id in watched_ids or r.movie.trakt_id in seen:
-            continue
-        seen.add(r.movie.trakt_id)
-        rows.append(Row(r.movie, None, r.rating, None))
-    return rows
+    return [
+        Row(r.movie, None, r.rating, None)
+        for film, r in _current(ratings).items()
+        if film not in watched_ids
+    ]
 
 
 def history_rows(

@@ -86,8 +86,17 @@ def parse_time(value: object, what: str = "timestamp") -> datetime:
     return parsed.astimezone(UTC)
 
 
+def _clean_text(text: str) -> str:
+    """JSON may carry lone surrogates (`"\\ud800"`), which UTF-8 cannot encode: make them U+FFFD
+    so one odd title cannot crash the writer; NUL never belongs in a title either."""
+    if text.isascii() and "\0" not in text:
+        return text
+    fixed = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return fixed.replace("\0", "")
+
+
 def _opt_str(value: object) -> str | None:
-    return value if isinstance(value, str) and value.strip() else None
+    return _clean_text(value) if isinstance(value, str) and value.strip() else None
 
 
 def _opt_int(value: object) -> int | None:
@@ -112,6 +121,7 @@ def parse_movie(raw: object) -> Movie:
     title = raw.get("title")
     if not isinstance(title, str):
         raise MalformedDataError(f"movie {trakt_id} has no title")
+    title = _clean_text(title)
     year = raw.get("year")
     year = year if isinstance(year, int) and not isinstance(year, bool) else None
     return Movie(
@@ -128,9 +138,9 @@ def _movie_items(items: Iterable[object]) -> Iterable[Mapping[str, Any]]:
     for item in items:
         if not isinstance(item, Mapping):
             raise MalformedDataError(f"expected an object, got {item!r:.80}")
-        kind = item.get("type", "movie")
-        if kind == "movie" and "movie" in item:
-            yield item
+        kind = item.get("type") or ("movie" if "movie" in item else None)
+        if kind == "movie":
+            yield item  # a film item without its movie object fails in parse_movie, loudly
 
 
 def parse_history(items: Iterable[object]) -> list[HistoryEvent]:
@@ -139,7 +149,7 @@ def parse_history(items: Iterable[object]) -> list[HistoryEvent]:
             history_id=_opt_int(item.get("id")) or 0,
             watched_at=parse_time(item.get("watched_at"), "watched_at"),
             action=str(item.get("action") or "watch"),
-            movie=parse_movie(item["movie"]),
+            movie=parse_movie(item.get("movie")),
         )
         for item in _movie_items(items)
     ]
@@ -153,7 +163,7 @@ def parse_watched(items: Iterable[object]) -> list[WatchedMovie]:
             raise MalformedDataError(f"watched item with bad plays {plays!r}")
         out.append(
             WatchedMovie(
-                movie=parse_movie(item["movie"]),
+                movie=parse_movie(item.get("movie")),
                 plays=plays,
                 last_watched_at=parse_time(item.get("last_watched_at"), "last_watched_at"),
             )
@@ -170,7 +180,7 @@ def parse_ratings(items: Iterable[object]) -> list[MovieRating]:
         rated_at = item.get("rated_at")
         out.append(
             MovieRating(
-                movie=parse_movie(item["movie"]),
+                movie=parse_movie(item.get("movie")),
                 rating=rating,
                 rated_at=parse_time(rated_at, "rated_at") if rated_at is not None else None,
             )
@@ -185,7 +195,7 @@ def parse_watchlist(items: Iterable[object]) -> list[WatchlistMovie]:
         listed_at = item.get("listed_at")
         out.append(
             WatchlistMovie(
-                movie=parse_movie(item["movie"]),
+                movie=parse_movie(item.get("movie")),
                 rank=rank,
                 listed_at=parse_time(listed_at, "listed_at") if listed_at is not None else None,
             )

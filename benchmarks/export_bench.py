@@ -1,0 +1,200 @@
+"""SPEC §7 in one run: the installed `trakt-export` against the fake Trakt on loopback.
+
+Prints every figure as a ratio measured in this run (never an absolute threshold from another
+machine), then PASS/FAIL per target; exits 1 when a target is missed. Run: `make bench`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+CLIENT = "bench-client"
+TOKEN = "bench-token"
+LATENCY_MS = 50
+EVENTS = 20_000
+BIG_EVENTS = 100_000
+BIN = Path(sys.executable).parent
+EXPORTER = str(BIN / "trakt-export") if (BIN / "trakt-export").exists() else "trakt-export"
+
+MINIMAL_APP = textwrap.dedent(
+    '''
+    import typer
+
+    app = typer.Typer()
+
+    @app.command()
+    def hello(name: str = "world") -> None:
+        """Say hello."""
+        print(f"hello {name}")
+
+    @app.command()
+    def bye() -> None:
+        """Say bye."""
+        print("bye")
+
+    app()
+    '''
+)
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_rss_mb: float
+    stderr: str
+    returncode: int
+
+    @property
+    def requests(self) -> int:
+        # summary line: "Exported N rows to ... (k files); R HTTP requests, H cache hits, T s."
+        for line in self.stderr.splitlines():
+            if "HTTP requests" in line:
+                return int(line.split(";")[1].split("HTTP requests")[0].strip())
+        raise RuntimeError(f"no summary line in: {self.stderr!r}")
+
+
+def timed(argv: Sequence[str], env: dict[str, str] | None = None) -> Run:
+    """Wall time and peak RSS of one child process (os.wait4 gives that child's own rusage)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stderr is not None
+    stderr = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return Run(seconds, usage.ru_maxrss / 1024, stderr, child.returncode)
+
+
+@contextmanager
+def fake_server(dataset: str, latency_ms: int) -> Iterator[str]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "trakt_export.fake", "serve", "--dataset", dataset,
+         "--latency-ms", str(latency_ms), "--client-id", CLIENT, "--token", TOKEN],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        if not line.startswith("URL "):
+            raise RuntimeError(f"the fake Trakt did not start: {line!r}")
+        yield line.split()[1]
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def env_for(url: str, home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRAKT_EXPORT_")}
+    env.update(
+        TRAKT_EXPORT_HOME=str(home), TRAKT_EXPORT_API_URL=url, TRAKT_EXPORT_AUTH_URL=url,
+        TRAKT_EXPORT_CLIENT_ID=CLIENT, TRAKT_EXPORT_ACCESS_TOKEN=TOKEN, **extra,
+    )  # fmt: skip
+    return env
+
+
+def page_count(url: str, endpoint: str) -> int:
+    headers = {
+        "trakt-api-key": CLIENT,
+        "trakt-api-version": "2",
+        "Authorization": f"Bearer {TOKEN}",
+    }
+    response = httpx.get(f"{url}/sync/{endpoint}", params={"limit": 250}, headers=headers)
+    response.raise_for_status()
+    return int(response.headers["X-Pagination-Page-Count"])
+
+
+def median_seconds(argv: Sequence[str], runs: int = 7) -> float:
+    return statistics.median(timed(argv).seconds for _ in range(runs))
+
+
+def export(url: str, home: Path, out: Path, *flags: str, **env: str) -> Run:
+    run = timed(
+        [EXPORTER, "movies", "--mode", "history", "-o", str(out), *flags], env_for(url, home, **env)
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"export failed ({run.returncode}): {run.stderr}")
+    return run
+
+
+def main() -> int:
+    results: list[tuple[str, str, bool]] = []
+    work = Path(tempfile.mkdtemp(prefix="trakt-export-bench-"))
+    try:
+        minimal = work / "minimal_app.py"
+        minimal.write_text(MINIMAL_APP)
+        timed([EXPORTER, "--help"])  # warm the OS file cache for both
+        timed([sys.executable, str(minimal), "--help"])
+        help_ours = median_seconds([EXPORTER, "--help"])
+        help_minimal = median_seconds([sys.executable, str(minimal), "--help"])
+        ratio = help_ours / help_minimal
+        results.append(
+            (f"--help: {help_ours:.3f} s vs minimal Typer app {help_minimal:.3f} s",
+             f"{ratio:.2f}x (target <= 1.3x)", ratio <= 1.3)
+        )  # fmt: skip
+
+        with fake_server(f"sized:{EVENTS}", LATENCY_MS) as url:
+            pages = page_count(url, "history/movies") + page_count(url, "ratings/movies")
+            minimum = pages + 2  # + last_activities + users/settings
+            concurrency = 8
+            latency = LATENCY_MS / 1000
+            floor = help_ours + latency * (1 + math.ceil(pages / concurrency))
+            cold = export(url, work / "home", work / "cold.csv")
+            serial = export(
+                url, work / "home-serial", work / "serial.csv", "--no-cache",
+                TRAKT_EXPORT_NETWORK_CONCURRENCY="1",
+            )  # fmt: skip
+            warm = export(url, work / "home", work / "warm.csv")
+            same = (work / "cold.csv").read_bytes() == (work / "warm.csv").read_bytes()
+            results += [
+                (f"cold export, {EVENTS} events, {pages} pages, {LATENCY_MS} ms latency: "
+                 f"{cold.seconds:.2f} s vs floor {floor:.2f} s",
+                 f"{cold.seconds / floor:.2f}x floor (target <= 1.5x)",
+                 cold.seconds <= 1.5 * floor),
+                (f"concurrency 1: {serial.seconds:.2f} s",
+                 f"{serial.seconds / cold.seconds:.1f}x slower than cold (target >= 5x)",
+                 serial.seconds >= 5 * cold.seconds),
+                (f"cold requests: {cold.requests} (minimum {minimum})",
+                 f"{cold.requests / minimum:.2f}x minimum (target 1.00x)",
+                 cold.requests == minimum),
+                (f"warm no-change run: {warm.seconds:.2f} s, {warm.requests} requests, "
+                 f"output {'identical' if same else 'DIFFERENT'}",
+                 f"{warm.seconds / cold.seconds:.2f}x cold (targets < 1 s, <= 2 requests)",
+                 warm.seconds < 1.0 and warm.requests <= 2 and same),
+                (f"peak RSS, {EVENTS}-event export: {cold.peak_rss_mb:.0f} MB", "(info)", True),
+            ]  # fmt: skip
+
+        with fake_server(f"sized:{BIG_EVENTS}", 0) as url:
+            big = export(url, work / "home-big", work / "big.csv")
+            results.append(
+                (f"peak RSS, {BIG_EVENTS}-event history export: {big.peak_rss_mb:.0f} MB",
+                 f"{big.peak_rss_mb / 150:.2f}x of 150 MB (target < 1x)",
+                 big.peak_rss_mb < 150)
+            )  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"trakt-export benchmark ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]})")  # fmt: skip
+    for what, figure, ok in results:
+        print(f"  [{'PASS' if ok else 'FAIL'}] {what}\n         {figure}")
+    return 0 if all(ok for _, _, ok in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

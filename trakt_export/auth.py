@@ -185,7 +185,9 @@ def build_auth(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     (client.build_client sends that one as a plain bearer header)."""
     if settings.access_token or not settings.paths.token_file.exists():
         return None
-    return TraktAuth(settings, clock=clock)
+    auth = TraktAuth(settings, clock=clock)
+    auth.current()  # a corrupt token file fails here, before any request (exit 3)
+    return auth
 
 
 class TraktAuth(httpx.Auth):
@@ -208,6 +210,7 @@ class TraktAuth(httpx.Auth):
         self.margin = margin
         self.refreshes = 0  # refreshes this object performed (tests and -v logs)
         self._token: Token | None = None
+        self._refused: str | None = None  # a refresh token Trakt refused: never sent twice
         self._locks: dict[int, asyncio.Lock] = {}  # one per event loop
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
@@ -221,7 +224,8 @@ class TraktAuth(httpx.Auth):
             lock = self._locks[loop] = asyncio.Lock()
         return lock
 
-    def _current(self) -> Token:
+    def current(self) -> Token:
+        """The token in use: the one in memory, else the one on disk."""
         if self._token is None:
             token = self.store.load()
             if token is None:
@@ -237,10 +241,10 @@ class TraktAuth(httpx.Auth):
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         rejected: str | None = None  # an access token Trakt answered 401 to
         for attempt in range(2):
-            token = self._current()
+            token = self.current()
             if self._stale(token, rejected):
                 async with self._lock():
-                    token = self._current()  # another task may have refreshed meanwhile
+                    token = self.current()  # another task may have refreshed meanwhile
                     if self._stale(token, rejected):
                         fd = await self._acquire_file_lock()
                         try:
@@ -248,6 +252,8 @@ class TraktAuth(httpx.Auth):
                             token = self.store.load() or token
                             self._token = token
                             if self._stale(token, rejected):
+                                if token.refresh_token == self._refused:
+                                    raise REFRESH_FAILED  # Trakt already refused this one
                                 response = yield self._refresh_request(token)
                                 token = await self._accept(response, token)
                         finally:
@@ -305,6 +311,7 @@ class TraktAuth(httpx.Auth):
         await response.aread()
         status = response.status_code
         if status in (400, 401, 403):
+            self._refused = old.refresh_token
             raise REFRESH_FAILED
         if status != 200:
             raise TraktUnavailableError(

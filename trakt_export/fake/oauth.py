@@ -44,7 +44,7 @@ class OAuthState:
     interval: int = 1  # seconds the device flow asks clients to wait between polls
     expires_in: int = 600  # device-code lifetime, seconds of the fake clock
     approve_after_polls: int = 2  # polls answered "pending" before the outcome applies
-    outcome: str = "approve"  # approve | deny | expire
+    outcome: str = "approve"  # approve | deny (418) | expire (410) | invalid (404) | used (409)
     user: str | None = None  # who approves; default the dataset's primary user
     slow_down_polls: int = 0  # the first N polls of each code answer 429 (slow down)
     enforce_interval: bool = False  # 429 when polled sooner than `interval` (fake clock)
@@ -170,6 +170,12 @@ def _device_token(fake: FakeTrakt, state: OAuthState, code: str) -> httpx.Respon
         return _error(418, "access_denied", "The user denied the request")
     if state.outcome == "expire":
         return _error(410, "expired_token", "The device code has expired")
+    if state.outcome == "invalid":  # as if Trakt lost the code
+        del state.devices[code]
+        return _error(404, "invalid_grant", "Invalid device_code")
+    if state.outcome == "used":  # as if another client redeemed it first
+        device.used = True
+        return _error(409, "already_used", "This code was already approved and used")
     device.used = True
     user = state.user or fake.dataset.primary
     return _json(200, token_json(fake.issue_token(user, state.token_lifetime)))

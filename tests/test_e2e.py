@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from procs import run
 
 from trakt_export.fake import FakeTrakt, edge
 
 pytestmark = pytest.mark.e2e
 CLIENT = "test-client"
-
-
-def installed_command() -> str:
-    found = shutil.which("trakt-export", path=str(Path(sys.executable).parent))
-    assert found, "trakt-export is not installed next to this Python (pip install -e .)"
-    return found
-
-
-class Done:
-    """A finished run: exit code, raw stdout bytes (CSV keeps its CRLF), decoded stderr."""
-
-    def __init__(self, proc: subprocess.CompletedProcess[bytes]) -> None:
-        self.returncode = proc.returncode
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr.decode()
-
-
-def run(args: list[str], env: dict[str, str], cwd: Path) -> Done:
-    proc = subprocess.run(
-        [installed_command(), *args],
-        env={**os.environ, **env},
-        cwd=cwd,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    return Done(proc)
 
 
 def test_installed_command_exports_against_loopback_server(clean_env: Path, tmp_path: Path) -> None:

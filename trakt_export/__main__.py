@@ -1,5 +1,5 @@
 """Allows `python -m trakt_export`."""
 
-from trakt_export.cli import app
+from trakt_export.cli import main
 
-app(prog_name="trakt-export")
+main()

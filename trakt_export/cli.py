@@ -6,8 +6,10 @@ Heavy modules (httpx, diskcache, tenacity, the client) are imported inside comma
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -16,7 +18,7 @@ from trakt_export.commands import auth as auth_commands
 from trakt_export.commands import cache as cache_commands
 from trakt_export.commands import config as config_commands
 from trakt_export.commands import export as export_commands
-from trakt_export.console import STATE
+from trakt_export.console import STATE, error_lines
 
 app = typer.Typer(
     name="trakt-export",
@@ -35,7 +37,7 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def main(
+def root(
     config: Annotated[
         Path | None,
         typer.Option(
@@ -61,3 +63,35 @@ export_commands.register(app)
 app.add_typer(auth_commands.app, name="auth")
 app.add_typer(cache_commands.app, name="cache")
 app.add_typer(config_commands.app, name="config")
+
+
+# Typer >= 0.29 vendors click privately; find its exception classes through public ones.
+def _click_class(name: str) -> type[Exception]:
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+_USAGE_ERROR = _click_class("UsageError")
+_CLICK_EXCEPTION = _click_class("ClickException")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry: like `app()`, but a usage error is two short lines, exit 2 (SPEC §6),
+    instead of click's usage block."""
+    try:
+        code = app(args=argv, prog_name="trakt-export", standalone_mode=False)
+    except _USAGE_ERROR as exc:
+        usage: Any = exc
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `trakt-export`: show the help
+            error_lines([usage.format_message()])
+            sys.exit(2)
+        where = usage.ctx.command_path if usage.ctx is not None else "trakt-export"
+        error_lines([f"Error: {usage.format_message()}", f"See `{where} --help`."])
+        sys.exit(2)
+    except _CLICK_EXCEPTION as exc:
+        failure: Any = exc
+        error_lines([f"Error: {failure.format_message()}"])
+        sys.exit(failure.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        error_lines(["Interrupted: nothing partial was written; previous outputs are intact."])
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,284 @@
+"""Process-level reliability (issue 7): the installed `trakt-export` in real subprocesses against
+the fake Trakt on loopback, under faults, interruption and bad input. Never a traceback, never a
+partial file, previous outputs byte-identical on failure."""
+
+from __future__ import annotations
+
+import resource
+import signal
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from procs import Done, child_env, finish, installed_command, run, start
+
+from trakt_export.fake import FakeTrakt, edge, large
+
+pytestmark = pytest.mark.e2e
+CLIENT = "test-client"
+PREVIOUS = b"previous export\r\n"
+FAST_RETRY = {"TRAKT_EXPORT_NETWORK_MAX_BACKOFF_SECONDS": "0.05"}
+
+
+class Served:
+    def __init__(self, fake: FakeTrakt, url: str, token: str) -> None:
+        self.fake = fake
+        self.env = {
+            "TRAKT_EXPORT_API_URL": url,
+            "TRAKT_EXPORT_AUTH_URL": url,
+            "TRAKT_EXPORT_CLIENT_ID": CLIENT,
+            "TRAKT_EXPORT_ACCESS_TOKEN": token,
+        }
+
+
+def serve(fake: FakeTrakt, user: str) -> Iterator[Served]:
+    token = fake.issue_token(user).access_token
+    with fake.serve() as url:
+        yield Served(fake, url, token)
+
+
+@pytest.fixture
+def edge_served() -> Iterator[Served]:
+    yield from serve(FakeTrakt(edge(), client_id=CLIENT), "edge-user")
+
+
+@pytest.fixture
+def large_served() -> Iterator[Served]:
+    yield from serve(FakeTrakt(large(), client_id=CLIENT), "big-user")
+
+
+def clean(done: Done) -> Done:
+    """What every run must satisfy, success or not: no traceback, at most two lines on error."""
+    assert "Traceback" not in done.stderr, done.stderr
+    if done.returncode != 0:
+        assert 1 <= len(done.stderr.strip().splitlines()) <= 2, done.stderr
+    return done
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.startswith("."))
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
+
+
+# ----- network faults -----------------------------------------------------------------------
+
+
+def test_server_down_exit_4_in_bounded_time_previous_output_kept(tmp_path: Path) -> None:
+    (tmp_path / "letterboxd-aggregated.csv").write_bytes(PREVIOUS)
+    env = {
+        "TRAKT_EXPORT_API_URL": "http://127.0.0.1:9",  # nothing listens on the discard port
+        "TRAKT_EXPORT_CLIENT_ID": CLIENT,
+        "TRAKT_EXPORT_ACCESS_TOKEN": "t",
+        "TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS": "3",
+        **FAST_RETRY,
+    }
+    started = time.monotonic()
+    done = clean(run(["movies"], env, tmp_path, timeout=30))
+    assert done.returncode == 4
+    assert time.monotonic() - started < 20
+    assert done.stderr.startswith("Error: could not reach Trakt")
+    assert (tmp_path / "letterboxd-aggregated.csv").read_bytes() == PREVIOUS
+    assert leftovers(tmp_path) == []
+
+
+def test_faults_give_output_identical_to_a_fault_free_run(
+    large_served: Served, tmp_path: Path
+) -> None:
+    args = ["movies", "--mode", "history", "--timezone", "UTC", "--no-cache", "-o"]
+    baseline = clean(run([*args, "clean.csv"], large_served.env, tmp_path))
+    assert baseline.returncode == 0, baseline.stderr
+    faults = large_served.fake.faults
+    faults.error_rate(0.2, seed=7)
+    faults.truncate_rate(0.05, seed=7)
+    faults.drop_next(2)  # connection reset while the body is on its way
+    env = {**large_served.env, **FAST_RETRY, "TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS": "8"}
+    faulty = clean(run([*args, "faulty.csv"], env, tmp_path))
+    assert faulty.returncode == 0, faulty.stderr
+    assert (tmp_path / "faulty.csv").read_bytes() == (tmp_path / "clean.csv").read_bytes()
+    assert sum(n for status, n in large_served.fake.stats.by_status.items() if status >= 500) > 0
+
+
+def test_429_storm_waits_retry_after_then_completes(edge_served: Served, tmp_path: Path) -> None:
+    reference = clean(run(["movies", "--no-cache", "-o", "ref.csv"], edge_served.env, tmp_path))
+    assert reference.returncode == 0
+    edge_served.fake.faults.force_429(4, retry_after=1)
+    env = {**edge_served.env, "TRAKT_EXPORT_NETWORK_MAX_BACKOFF_SECONDS": "5"}
+    started = time.monotonic()
+    done = clean(run(["movies", "--no-cache", "-o", "after.csv"], env, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started >= 1.0  # nobody went before Retry-After
+    assert edge_served.fake.stats.served_429 == 4
+    assert (tmp_path / "after.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
+
+
+def test_retry_after_beyond_the_cap_fails_fast_saying_when(
+    edge_served: Served, tmp_path: Path
+) -> None:
+    edge_served.fake.faults.force_429(1, retry_after=600)
+    started = time.monotonic()
+    done = clean(run(["movies"], {**edge_served.env, **FAST_RETRY}, tmp_path))
+    assert done.returncode == 4
+    assert time.monotonic() - started < 15
+    assert "600" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("token", "Run `trakt-export auth login`"),
+        ("client", "Check client_id in the config"),
+        ("locked", "Contact Trakt support"),
+    ],
+)
+def test_auth_failures_exit_3_with_the_right_hint(
+    edge_served: Served, tmp_path: Path, setup: str, expected: str
+) -> None:
+    env = dict(edge_served.env)
+    if setup == "token":
+        env["TRAKT_EXPORT_ACCESS_TOKEN"] = "revoked-or-unknown"
+    elif setup == "client":
+        env["TRAKT_EXPORT_CLIENT_ID"] = "not-our-app"
+    else:
+        edge_served.fake.faults.fail_next(5, status=423)
+    done = clean(run(["movies"], env, tmp_path))
+    assert done.returncode == 3
+    assert expected in done.stderr
+    assert not (tmp_path / "letterboxd-aggregated.csv").exists()
+
+
+# ----- interruption and concurrency ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["movies", "backup"])
+def test_sigint_mid_run_exit_130_nothing_partial_lock_released(
+    large_served: Served, tmp_path: Path, command: str
+) -> None:
+    target = tmp_path / ("out.csv" if command == "movies" else "backup-dir")
+    if command == "movies":
+        target.write_bytes(PREVIOUS)
+    else:
+        target.mkdir()
+        (target / "manifest.json").write_bytes(PREVIOUS)
+    large_served.fake.latency = 0.2
+    proc = start([command, "-o", str(target)], large_served.env, tmp_path)
+    wait_for(lambda: large_served.fake.stats.total >= 3)
+    proc.send_signal(signal.SIGINT)
+    done = clean(finish(proc))
+    assert done.returncode == 130
+    assert "Interrupted" in done.stderr
+    if command == "movies":
+        assert target.read_bytes() == PREVIOUS
+    else:
+        assert [p.name for p in target.iterdir()] == ["manifest.json"]
+        assert (target / "manifest.json").read_bytes() == PREVIOUS
+    assert leftovers(tmp_path) == []
+    large_served.fake.latency = 0.0
+    again = clean(run([command, "-o", str(tmp_path / "again")], large_served.env, tmp_path))
+    assert again.returncode == 0, again.stderr  # the lock was released
+
+
+def test_two_concurrent_runs_second_exits_5(large_served: Served, tmp_path: Path) -> None:
+    large_served.fake.latency = 0.1
+    first = start(["movies", "-o", "first.csv"], large_served.env, tmp_path)
+    wait_for(lambda: large_served.fake.stats.total >= 1)
+    second = clean(run(["movies", "-o", "second.csv"], large_served.env, tmp_path))
+    large_served.fake.latency = 0.0
+    assert second.returncode == 5
+    assert "holds the lock" in second.stderr
+    assert finish(first).returncode == 0
+    assert not (tmp_path / "second.csv").exists()
+
+
+# ----- output trouble -----------------------------------------------------------------------
+
+
+def test_output_under_a_file_is_a_clear_error(edge_served: Served, tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("a file, not a directory")
+    done = clean(run(["movies", "-o", "blocker/out.csv"], edge_served.env, tmp_path))
+    assert done.returncode == 2
+    assert "blocker" in done.stderr
+
+
+def test_disk_full_leaves_nothing_half_written(edge_served: Served, tmp_path: Path) -> None:
+    target = tmp_path / "letterboxd-history.csv"
+    target.write_bytes(PREVIOUS)
+
+    def small_disk() -> None:  # writes past 1 KiB fail like a full disk (EFBIG)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+
+    proc = subprocess.run(
+        [installed_command(), "movies", "--mode", "history", "--no-cache"],
+        env=child_env(edge_served.env),
+        cwd=tmp_path,
+        capture_output=True,
+        preexec_fn=small_disk,
+        timeout=60,
+        check=False,
+    )
+    done = clean(Done(proc.returncode, proc.stdout, proc.stderr))
+    assert done.returncode == 2
+    assert str(target.name) in done.stderr
+    assert target.read_bytes() == PREVIOUS
+    assert leftovers(tmp_path) == []
+
+
+# ----- bad input ----------------------------------------------------------------------------
+
+BAD_CONFIGS = {
+    "malformed": ("[export\n", "is not valid TOML"),
+    "unknown key": ("[export]\nformat = 'csv'\n", "unknown key 'format' in [export]"),
+    "wrong type": ("[network]\ntimeout_seconds = 'soon'\n", "[network] timeout_seconds must be"),
+    "timezone": ("[export]\ntimezone = 'Moon/Base'\n", "[export] timezone = 'Moon/Base'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
+def test_bad_config_exit_2_one_line(edge_served: Served, tmp_path: Path, case: str) -> None:
+    text, expected = BAD_CONFIGS[case]
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    done = clean(run(["--config", str(config), "movies"], edge_served.env, tmp_path))
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1
+    assert expected in done.stderr and str(config) in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["movies", "--mode", "weekly"], "weekly"),
+        (["movies", "--max-rows", "many"], "--max-rows"),
+        (["movies", "--bogus"], "--bogus"),
+        (["export-everything"], "export-everything"),
+    ],
+)
+def test_bad_command_line_exit_2_short(
+    edge_served: Served, tmp_path: Path, args: list[str], expected: str
+) -> None:
+    done = clean(run(args, edge_served.env, tmp_path))
+    assert done.returncode == 2
+    assert expected in done.stderr
+
+
+@pytest.mark.parametrize("kind", ["missing", "corrupt", "foreign"])
+def test_bad_zip_exit_2_naming_the_file(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "export.zip"
+    if kind == "corrupt":
+        path.write_bytes(b"PK\x03\x04 this is not really a zip")
+    elif kind == "foreign":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("holiday/photo.txt", "not a Trakt export")
+    done = clean(run(["movies", "--from-zip", str(path)], {}, tmp_path))
+    assert done.returncode == 2
+    assert "export.zip" in done.stderr
+    assert not (tmp_path / "letterboxd-aggregated.csv").exists()

@@ -26,6 +26,7 @@ def settings_for(home: Path, **env: str) -> Settings:
 def check(produced: Path, name: str, update: bool) -> None:
     golden = GOLDEN / name
     if update:
+        GOLDEN.mkdir(exist_ok=True)
         golden.write_bytes(produced.read_bytes())
     assert produced.read_bytes() == golden.read_bytes(), f"{name} differs from its golden file"
 
@@ -70,3 +71,25 @@ def test_watchlist_golden(clean_env: Path, tmp_path: Path, update_goldens: bool)
     out = tmp_path / "watchlist.csv"
     run_watchlist(settings, Options(output=str(out), transport=fake.transport()))
     check(out, "edge-watchlist.csv", update_goldens)
+
+
+def test_directors_golden_and_cached_people(
+    clean_env: Path, tmp_path: Path, update_goldens: bool
+) -> None:
+    fake = FakeTrakt(edge(), client_id=CLIENT)
+    token = fake.issue_token("edge-user").access_token
+    settings = settings_for(
+        clean_env, TRAKT_EXPORT_ACCESS_TOKEN=token, TRAKT_EXPORT_EXPORT_DIRECTORS="true"
+    )
+    out = tmp_path / "directors.csv"
+    run_movies(settings, Options(output=str(out), transport=fake.transport()))
+    check(out, "edge-aggregated-directors.csv", update_goldens)
+    people = sum(n for path, n in fake.stats.by_path.items() if path.endswith("/people"))
+    assert people > 0
+    lines = out.read_text().splitlines()
+    assert lines[0].endswith(",Directors")
+    assert lines[-2].endswith(',"Joel Coen, Ethan Coen"')  # several directors: one field
+    fake.stats.reset()
+    run_movies(settings, Options(output=str(tmp_path / "again.csv"), transport=fake.transport()))
+    assert not [p for p in fake.stats.by_path if p.endswith("/people")]  # all from the cache
+    assert (tmp_path / "again.csv").read_bytes() == out.read_bytes()

@@ -110,8 +110,10 @@ async def connect(settings: Settings, options: Options, stats: RunStats) -> Asyn
     from trakt_export.trakt import TraktAPI
 
     auth = build_auth(settings)
-    user = None if auth is not None else (settings.trakt.username or None)
-    if auth is None and user is None:
+    # TRAKT_EXPORT_ACCESS_TOKEN is token mode too: build_client sends it as a static bearer.
+    token_mode = auth is not None or bool(settings.access_token)
+    user = None if token_mode else (settings.trakt.username or None)
+    if not token_mode and user is None:
         raise NO_CREDENTIALS
     if not settings.trakt.client_id:
         raise AuthError(

@@ -1,0 +1,398 @@
+"""The client engine through the real stack (cache -> retry -> limiter -> fake Trakt), in
+virtual time: concurrency, retries, 429 pauses, the limiter's budget and the on-disk cache."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import heapq
+import io
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from trakt_export.client import build_client
+from trakt_export.config import Settings, resolve
+from trakt_export.errors import (
+    AuthError,
+    RateLimitError,
+    TraktUnavailableError,
+    UsageError,
+)
+from trakt_export.export import Options, run_movies
+from trakt_export.fake import Dataset, FakeTrakt, edge, large, sized
+from trakt_export.progress import RunStats
+from trakt_export.trakt import PAGE_LIMIT, TraktAPI
+
+CLIENT = "test-client"
+START = 1_700_000_000.0
+
+
+class VirtualClock:
+    """One clock for the fake, the limiter and retries, in virtual time: `sleep` parks the
+    task; when every task is parked, time jumps to the earliest deadline and wakes it. So
+    concurrent requests really overlap and a long pause never hurries a short one."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._serial = 0
+        self._runner: asyncio.Task[None] | None = None
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        wake: asyncio.Future[None] = loop.create_future()
+        self._serial += 1
+        heapq.heappush(self._sleepers, (self.now + max(seconds, 0.0), self._serial, wake))
+        if self._runner is None or self._runner.done() or self._runner.get_loop() is not loop:
+            self._runner = loop.create_task(self._advance())
+        await wake
+
+    async def _advance(self) -> None:
+        while True:
+            for _ in range(50):  # let every runnable task run until it parks again
+                await asyncio.sleep(0)
+            while self._sleepers and self._sleepers[0][2].done():
+                heapq.heappop(self._sleepers)  # cancelled sleepers do not move time
+            if not self._sleepers:
+                return
+            deadline, _, wake = heapq.heappop(self._sleepers)
+            self.now = max(self.now, deadline)
+            wake.set_result(None)
+
+
+@dataclass(slots=True)
+class Exchange:
+    sent: float
+    answered: float
+    path: str
+    status: int
+    retry_after: float | None
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """Wraps the fake's transport and notes, in virtual time, when each request reached it."""
+
+    def __init__(
+        self,
+        fake: FakeTrakt,
+        clock: VirtualClock,
+        on_send: Callable[[int], None] | None = None,
+    ) -> None:
+        self.inner = fake.transport()
+        self.clock = clock
+        self.on_send = on_send
+        self.sent = 0
+        self.log: list[Exchange] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sent = self.clock()
+        self.sent += 1
+        if self.on_send is not None:
+            self.on_send(self.sent)
+        response = await self.inner.handle_async_request(request)
+        wait = response.headers.get("Retry-After")
+        self.log.append(
+            Exchange(
+                sent,
+                self.clock(),
+                request.url.path,
+                response.status_code,
+                float(wait) if wait else None,
+            )
+        )
+        return response
+
+
+def make_fake(dataset: Dataset, clock: VirtualClock, latency: float = 0.0) -> FakeTrakt:
+    return FakeTrakt(dataset, client_id=CLIENT, clock=clock, latency=latency, sleep=clock.sleep)
+
+
+def settings_for(home: Path, token: str = "", **env: str) -> Settings:
+    base = {
+        "TRAKT_EXPORT_HOME": str(home),
+        "TRAKT_EXPORT_CLIENT_ID": CLIENT,
+        "TRAKT_EXPORT_EXPORT_TIMEZONE": "UTC",
+    }
+    if token:
+        base["TRAKT_EXPORT_ACCESS_TOKEN"] = token
+    return resolve(env={**base, **env})
+
+
+def options(transport: httpx.AsyncBaseTransport, clock: VirtualClock, **kwargs: Any) -> Options:
+    return Options(transport=transport, sleep=clock.sleep, clock=clock, **kwargs)
+
+
+def pages(fake: FakeTrakt, user: str, endpoint: str) -> int:
+    return max(1, math.ceil(len(fake.user_json(user, endpoint)) / PAGE_LIMIT))
+
+
+def rows_by_title(path: Path) -> dict[str, dict[str, str]]:
+    return {row["Title"]: row for row in csv.DictReader(io.StringIO(path.read_text()))}
+
+
+class Retries:
+    """Observer that remembers every retry it is told about."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, float, str]] = []
+
+    def start(self, endpoint: str, total_pages: int) -> None:
+        return None
+
+    def advance(self, endpoint: str, pages: int = 1) -> None:
+        return None
+
+    def retrying(self, attempt: int, wait: float, reason: str) -> None:
+        self.calls.append((attempt, wait, reason))
+
+
+# ----- concurrency ------------------------------------------------------------------------
+
+
+def test_pages_run_concurrently_up_to_the_configured_pool(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(sized(6000), clock, latency=0.05)
+    token = fake.issue_token("bench").access_token
+    settings = settings_for(
+        clean_env,
+        token,
+        TRAKT_EXPORT_NETWORK_CONCURRENCY="4",
+        TRAKT_EXPORT_EXPORT_MODE="history",
+    )
+    result = run_movies(settings, options(fake.transport(), clock, cache_mode="off"))
+    history_pages = pages(fake, "bench", "history/movies")
+    assert history_pages >= 20
+    assert fake.stats.max_in_flight == 4
+    expected = 2 + history_pages + pages(fake, "bench", "ratings/movies")
+    assert fake.stats.total == result.stats.requests == expected
+    # Overlap is what makes it fast: far less virtual time than one page after another.
+    assert clock.now - START < 0.05 * expected / 2
+
+
+# ----- retries ----------------------------------------------------------------------------
+
+
+async def test_a_503_is_retried_and_reported(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = fake.issue_token("edge-user").access_token
+    fake.faults.fail_next(2, 503)
+    stats, observer = RunStats(), Retries()
+    async with build_client(
+        settings_for(clean_env, token),
+        transport=fake.transport(),
+        stats=stats,
+        observer=observer,
+        sleep=clock.sleep,
+        clock=clock,
+        cache_mode="off",
+    ) as http:
+        response = await TraktAPI(http, user=None, concurrency=1).get("/sync/last_activities")
+    assert response.status_code == 200
+    assert fake.stats.total == stats.requests == 3
+    assert stats.retries == 2
+    assert [(attempt, reason) for attempt, _, reason in observer.calls] == [
+        (1, "HTTP 503"),
+        (2, "HTTP 503"),
+    ]
+    assert all(0 <= wait <= 2 for _, wait, _ in observer.calls)  # full jitter, 1 s then 2 s
+
+
+@pytest.mark.parametrize(("status", "error"), [(404, UsageError), (401, AuthError)])
+async def test_other_4xx_are_never_retried(
+    clean_env: Path, status: int, error: type[Exception]
+) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = "not-a-token" if status == 401 else fake.issue_token("edge-user").access_token
+    path = "/sync/history/movies" if status == 401 else "/users/nobody-here/history/movies"
+    stats = RunStats()
+    async with build_client(
+        settings_for(clean_env, token),
+        transport=fake.transport(),
+        stats=stats,
+        sleep=clock.sleep,
+        clock=clock,
+    ) as http:
+        with pytest.raises(error):
+            await TraktAPI(http, user=None, concurrency=1).get(path)
+    assert fake.stats.total == stats.requests == 1
+    assert fake.stats.by_status[status] == 1
+    assert stats.retries == 0
+    assert clock.now == START
+
+
+def test_5xx_and_truncated_json_do_not_change_the_output(clean_env: Path, tmp_path: Path) -> None:
+    outputs = []
+    for faulty in (False, True):
+        clock = VirtualClock()
+        fake = make_fake(large(), clock)
+        token = fake.issue_token("big-user").access_token
+        if faulty:
+            fake.faults.error_rate(0.2, seed=7)
+            fake.faults.truncate_rate(0.05, seed=3)
+            fake.faults.drop_next(2)
+        out = tmp_path / f"out-{faulty}.csv"
+        settings = settings_for(
+            clean_env,
+            token,
+            TRAKT_EXPORT_EXPORT_MODE="history",
+            TRAKT_EXPORT_EXPORT_MAX_ROWS="0",
+            TRAKT_EXPORT_EXPORT_MAX_BYTES="0",
+        )
+        result = run_movies(
+            settings, options(fake.transport(), clock, output=str(out), cache_mode="off")
+        )
+        outputs.append(out.read_bytes())
+        if faulty:
+            errors = sum(n for status, n in fake.stats.by_status.items() if status >= 500)
+            assert errors > 0, "the seeded faults must actually fire"
+            assert result.stats.retries >= errors + 2
+            assert result.stats.requests == fake.stats.total
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) > 250
+
+
+def test_persistent_failure_is_exit_4_in_bounded_time_and_keeps_the_old_output(
+    clean_env: Path, tmp_path: Path
+) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = fake.issue_token("edge-user").access_token
+    fake.faults.error_rate(1.0, statuses=(502,))
+    previous = tmp_path / "letterboxd-aggregated.csv"
+    previous.write_bytes(b"previous export\n")
+    with pytest.raises(TraktUnavailableError) as caught:
+        run_movies(settings_for(clean_env, token), options(fake.transport(), clock))
+    assert caught.value.exit_code == 4
+    assert "502" in caught.value.message
+    assert previous.read_bytes() == b"previous export\n"
+    # 5 tries per request, waits of at most 1+2+4+8 s between them.
+    assert fake.stats.total <= 2 * 5
+    assert clock.now - START <= 15 + 1
+
+
+def test_lost_connections_become_exit_4_naming_the_server(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = fake.issue_token("edge-user").access_token
+    fake.faults.drop_next(1000)
+    with pytest.raises(TraktUnavailableError) as caught:
+        run_movies(settings_for(clean_env, token), options(fake.transport(), clock))
+    assert caught.value.lines() == [
+        "Error: could not reach Trakt at https://api.trakt.tv: "
+        "peer closed connection without sending complete message body",
+        "Check your connection; try again later.",
+    ]
+    assert fake.stats.total <= 2 * 5
+
+
+# ----- 429 and the limiter ----------------------------------------------------------------
+
+
+async def test_retry_after_beyond_the_cap_fails_fast(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = fake.issue_token("edge-user").access_token
+    fake.faults.force_429(1, retry_after=3600)
+    async with build_client(
+        settings_for(clean_env, token),
+        transport=fake.transport(),
+        sleep=clock.sleep,
+        clock=clock,
+    ) as http:
+        with pytest.raises(RateLimitError) as caught:
+            await TraktAPI(http, user=None, concurrency=1).get("/sync/last_activities")
+    error = caught.value
+    assert error.exit_code == 4
+    assert error.retry_after == 3600
+    assert error.message.startswith("Trakt asks to wait 3600 s (until 23:13 UTC)")
+    assert error.hint is not None and "23:13 UTC" in error.hint
+    assert fake.stats.total == 1
+    assert clock.now == START  # no waiting at all
+
+
+def test_a_429_storm_pauses_every_worker_until_retry_after(clean_env: Path, tmp_path: Path) -> None:
+    outputs: list[bytes] = []
+    for stormy in (False, True):
+        clock = VirtualClock()
+        fake = make_fake(sized(3000), clock, latency=0.05)
+        token = fake.issue_token("bench").access_token
+
+        def storm(sent: int, fake: FakeTrakt = fake, stormy: bool = stormy) -> None:
+            if stormy and sent == 8:  # mid-export, with every worker busy
+                fake.faults.force_429(2, retry_after=7)
+
+        recorder = Recorder(fake, clock, on_send=storm)
+        settings = settings_for(
+            clean_env,
+            token,
+            TRAKT_EXPORT_NETWORK_CONCURRENCY="4",
+            TRAKT_EXPORT_EXPORT_MODE="history",
+            TRAKT_EXPORT_EXPORT_MAX_ROWS="0",
+        )
+        out = tmp_path / f"storm-{stormy}.csv"
+        result = run_movies(settings, options(recorder, clock, output=str(out), cache_mode="off"))
+        outputs.append(out.read_bytes())
+    refused = [e for e in recorder.log if e.status == 429]
+    assert len(refused) == 2
+    assert fake.stats.max_in_flight == 4
+    for answer in refused:
+        assert answer.retry_after == 7
+        early = [e for e in recorder.log if answer.answered < e.sent < answer.answered + 7]
+        assert not early, f"sent during the pause: {early}"
+    assert result.stats.retries == 2
+    assert recorder.sent == 2 + 2 + pages(fake, "bench", "history/movies") + pages(
+        fake, "bench", "ratings/movies"
+    )
+    assert outputs[0] == outputs[1]
+
+
+def test_defaults_never_trigger_trakts_limit_beyond_1000_requests(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(sized(3030), clock)
+    fake.faults.rate_limit(1000, 300)
+    token = fake.issue_token("bench").access_token
+    settings = settings_for(clean_env, token, TRAKT_EXPORT_EXPORT_DIRECTORS="true")
+    result = run_movies(settings, options(fake.transport(), clock, cache_mode="off"))
+    assert fake.stats.total > 1000
+    assert fake.stats.served_429 == 0
+    assert result.stats.retries == 0
+    # The budget is spent in a burst, then the window makes the rest wait (~5 minutes).
+    assert 300 <= clock.now - START < 320
+
+
+async def test_x_ratelimit_at_zero_pauses_the_next_request(clean_env: Path) -> None:
+    clock = VirtualClock()
+    until = datetime.fromtimestamp(START + 30, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        info = {"name": "AUTHED_API_GET_LIMIT", "remaining": 0, "until": until}
+        return httpx.Response(200, json={}, headers={"X-Ratelimit": json.dumps(info)})
+
+    recorder: list[float] = []
+
+    async def timed(request: httpx.Request) -> httpx.Response:
+        recorder.append(clock())
+        return handler(request)
+
+    async with build_client(
+        settings_for(clean_env, "tok"),
+        transport=httpx.MockTransport(timed),
+        sleep=clock.sleep,
+        clock=clock,
+    ) as http:
+        await http.get("/sync/last_activities")
+        await http.get("/sync/last_activities")
+    assert recorder == [START, START + 30]

@@ -396,3 +396,171 @@ async def test_x_ratelimit_at_zero_pauses_the_next_request(clean_env: Path) -> N
         await http.get("/sync/last_activities")
         await http.get("/sync/last_activities")
     assert recorder == [START, START + 30]
+
+
+# ----- the cache --------------------------------------------------------------------------
+
+
+def cache_stats(settings: Settings, clock: VirtualClock) -> dict[str, Any]:
+    from trakt_export.cache import APICache
+
+    cache = APICache(settings.paths.cache_dir, settings.cache.ttl_hours, now=clock)
+    try:
+        return cache.stats()
+    finally:
+        cache.close()
+
+
+def test_cold_run_is_minimal_warm_run_costs_two_and_changes_refetch_only_their_endpoint(
+    clean_env: Path,
+) -> None:
+    clock = VirtualClock()
+    fake = make_fake(large(), clock)
+    token = fake.issue_token("big-user").access_token
+    settings = settings_for(clean_env, token, TRAKT_EXPORT_EXPORT_MAX_ROWS="0")
+    watched = pages(fake, "big-user", "watched/movies")
+    rated = pages(fake, "big-user", "ratings/movies")
+    assert watched > 1 and rated > 1
+
+    cold = run_movies(settings, options(fake.transport(), clock))
+    assert fake.stats.total == cold.stats.requests == 2 + watched + rated
+    assert cold.stats.cache_hits == 0
+    (output,) = cold.files
+    first = output.read_bytes()
+
+    fake.stats.reset()
+    warm = run_movies(settings, options(fake.transport(), clock))
+    assert fake.stats.total == warm.stats.requests == 2
+    assert set(fake.stats.by_path) == {"GET /sync/last_activities", "GET /users/settings"}
+    assert warm.stats.cache_hits == watched + rated
+    assert output.read_bytes() == first
+
+    films = sorted(fake.dataset.films)[:4]
+    for day, film in enumerate(films[:3], start=1):
+        fake.add_history("big-user", film, datetime(2031, 1, day, 12, tzinfo=UTC))
+    fake.add_rating("big-user", films[3], 7, datetime(2031, 2, 1, tzinfo=UTC))
+    fake.stats.reset()
+    changed = run_movies(settings, options(fake.transport(), clock))
+    assert fake.stats.total == changed.stats.requests == 2 + watched + rated
+    rows = rows_by_title(output)
+    for day, film in enumerate(films[:3], start=1):
+        assert rows[fake.dataset.films[film].title]["WatchedDate"] == f"2031-01-0{day}"
+    assert rows[fake.dataset.films[films[3]].title]["Rating10"] == "7"
+
+    fake.add_history("big-user", films[0], datetime(2031, 3, 1, tzinfo=UTC))
+    fake.stats.reset()
+    only_history = run_movies(settings, options(fake.transport(), clock))
+    assert fake.stats.total == 2 + watched
+    assert not any("ratings" in path for path in fake.stats.by_path)
+    assert only_history.stats.cache_hits == rated
+    assert rows_by_title(output)[fake.dataset.films[films[0]].title]["WatchedDate"] == "2031-03-01"
+
+    figures = cache_stats(settings, clock)
+    runs_hits = warm.stats.cache_hits + only_history.stats.cache_hits
+    runs_misses = (watched + rated) * 2 + watched  # cold, changed, history changed
+    assert figures["entries"] == watched + rated
+    assert (figures["hits"], figures["misses"]) == (runs_hits, runs_misses)
+    assert figures["hit_rate"] == round(runs_hits / (runs_hits + runs_misses), 4)
+    assert figures["expired"] == 0
+    assert figures["size_bytes"] > 0
+    assert set(figures["by_kind"]) == {"sync"}
+    assert figures["by_kind"]["sync"]["hits"] == runs_hits
+
+
+def test_no_token_in_cache_and_a_new_token_reuses_the_entries(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    first = fake.issue_token("edge-user").access_token
+    run_movies(settings_for(clean_env, first), options(fake.transport(), clock))
+    second = fake.issue_token("edge-user").access_token
+    fake.stats.reset()
+    run_movies(settings_for(clean_env, second), options(fake.transport(), clock))
+    assert fake.stats.total == 2
+    cache_dir = settings_for(clean_env).paths.cache_dir
+    stored = b"".join(p.read_bytes() for p in cache_dir.rglob("*") if p.is_file())
+    assert stored, "the cache must have been written"
+    assert first.encode() not in stored and second.encode() not in stored
+
+
+def test_public_profile_cache_lives_by_ttl(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    settings = settings_for(clean_env, TRAKT_EXPORT_USERNAME="edge-user")
+    cold = run_movies(settings, options(fake.transport(), clock))
+    entries = cold.stats.requests
+    assert entries > 0
+    fake.stats.reset()
+    warm = run_movies(settings, options(fake.transport(), clock))
+    assert fake.stats.total == warm.stats.requests == 0
+    assert warm.stats.cache_hits == entries
+
+    clock.now += 23 * 3600
+    assert cache_stats(settings, clock)["expired"] == 0
+    clock.now += 2 * 3600  # past the 24 h TTL of sync data
+    assert cache_stats(settings, clock)["expired"] == entries
+    late = run_movies(settings, options(fake.transport(), clock))
+    assert fake.stats.total == late.stats.requests == entries
+    assert cache_stats(settings, clock)["expired"] == 0
+
+
+def test_refresh_refetches_and_restores_and_off_bypasses(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = fake.issue_token("edge-user").access_token
+    settings = settings_for(clean_env, token)
+    cold = run_movies(settings, options(fake.transport(), clock, cache_mode="off"))
+    assert not settings.paths.cache_dir.exists(), "--no-cache must not even create the cache"
+    again = run_movies(settings, options(fake.transport(), clock, cache_mode="off"))
+    assert again.stats.requests == cold.stats.requests
+    refreshed = run_movies(settings, options(fake.transport(), clock, cache_mode="refresh"))
+    assert refreshed.stats.requests == cold.stats.requests
+    assert refreshed.stats.cache_hits == 0
+    figures = cache_stats(settings, clock)
+    assert figures["entries"] == cold.stats.requests - 2
+    assert (figures["hits"], figures["misses"]) == (0, 0)
+    fake.stats.reset()
+    run_movies(settings, options(fake.transport(), clock))
+    assert fake.stats.total == 2
+
+
+def test_directors_are_cached_as_people_for_a_week(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = fake.issue_token("edge-user", lifetime=30 * 24 * 3600).access_token
+    settings = settings_for(clean_env, token, TRAKT_EXPORT_EXPORT_DIRECTORS="true")
+    cold = run_movies(settings, options(fake.transport(), clock))
+    people = sum(n for path, n in fake.stats.by_path.items() if path.endswith("/people"))
+    assert people > 3
+    fake.stats.reset()
+    run_movies(settings, options(fake.transport(), clock))
+    assert fake.stats.total == 2
+    clock.now += 8 * 24 * 3600
+    figures = cache_stats(settings, clock)
+    assert figures["by_kind"]["people"]["entries"] == people
+    assert figures["by_kind"]["people"]["expired"] == people
+    assert figures["by_kind"]["sync"]["expired"] == cold.stats.requests - 2 - people
+    fake.stats.reset()
+    run_movies(settings, options(fake.transport(), clock))
+    # sync data is still valid by its unchanged activity stamps; people data expired.
+    assert fake.stats.total == 2 + people
+
+
+def test_prune_drops_only_expired_entries_and_clear_drops_everything(clean_env: Path) -> None:
+    from trakt_export.cache import APICache
+
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    settings = settings_for(clean_env, TRAKT_EXPORT_USERNAME="edge-user")
+    run_movies(settings, options(fake.transport(), clock))
+    cache = APICache(settings.paths.cache_dir, settings.cache.ttl_hours, now=clock)
+    total = cache.stats()["entries"]
+    assert cache.prune() == 0
+    clock.now += 25 * 3600
+    cache.store.set("keep-me-not", {"kind": "people", "stored_at": clock.now, "body": b"x"})
+    assert cache.prune() == total
+    assert cache.stats()["entries"] == 1
+    assert cache.clear() == 1
+    figures = cache.stats()
+    assert (figures["entries"], figures["hits"], figures["misses"]) == (0, 0, 0)
+    assert figures["by_kind"] == {}
+    cache.close()

@@ -9,6 +9,7 @@ import heapq
 import io
 import json
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -564,3 +565,87 @@ def test_prune_drops_only_expired_entries_and_clear_drops_everything(clean_env: 
     assert (figures["entries"], figures["hits"], figures["misses"]) == (0, 0, 0)
     assert figures["by_kind"] == {}
     cache.close()
+
+
+# ----- cache commands ---------------------------------------------------------------------
+
+
+def test_cache_commands_report_what_the_runs_did(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from trakt_export.cli import app
+
+    runner = CliRunner()
+    missing = runner.invoke(app, ["cache", "stats", "--json"])
+    assert missing.exit_code == 0, missing.stderr
+    assert json.loads(missing.stdout) == {
+        "entries": 0,
+        "size_bytes": 0,
+        "hits": 0,
+        "misses": 0,
+        "hit_rate": 0.0,
+        "expired": 0,
+        "by_kind": {},
+    }
+    settings = settings_for(clean_env, TRAKT_EXPORT_USERNAME="edge-user")
+    assert not settings.paths.cache_dir.exists(), "stats must not create the cache"
+
+    # Stored 25 hours ago (real time, as the commands use it): past the 24 h TTL of sync data.
+    clock = VirtualClock(time.time() - 25 * 3600)
+    fake = make_fake(edge(), clock)
+    cold = run_movies(settings, options(fake.transport(), clock))
+    warm = run_movies(settings, options(fake.transport(), clock))
+    entries = cold.stats.requests
+    assert warm.stats.cache_hits == entries > 0
+
+    result = runner.invoke(app, ["cache", "stats", "--json"])
+    assert result.exit_code == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert {k: figures[k] for k in ("entries", "hits", "misses", "hit_rate", "expired")} == {
+        "entries": entries,
+        "hits": entries,
+        "misses": entries,
+        "hit_rate": 0.5,
+        "expired": entries,
+    }
+    assert figures["size_bytes"] > 0
+    assert figures["by_kind"]["sync"] == {
+        "entries": entries,
+        "size_bytes": figures["by_kind"]["sync"]["size_bytes"],
+        "hits": entries,
+        "misses": entries,
+        "hit_rate": 0.5,
+        "expired": entries,
+    }
+
+    human = runner.invoke(app, ["cache", "stats"])
+    assert human.exit_code == 0
+    lines = human.stdout.splitlines()
+    assert lines[0].split() == [
+        "kind",
+        "entries",
+        "size",
+        "hits",
+        "misses",
+        "hit",
+        "rate",
+        "expired",
+    ]
+    assert lines[1].split()[0] == "sync" and lines[-1].split()[0] == "total"
+    assert lines[-1].split()[-2:] == ["50.0%", str(entries)]
+
+    pruned = runner.invoke(app, ["cache", "prune"])
+    assert pruned.exit_code == 0
+    assert pruned.stdout == ""
+    assert pruned.stderr == f"Removed {entries} expired cache entries.\n"
+    after = json.loads(runner.invoke(app, ["cache", "stats", "--json"]).stdout)
+    assert (after["entries"], after["expired"], after["hits"]) == (0, 0, entries)
+
+    run_movies(settings, options(fake.transport(), clock))
+    cleared = runner.invoke(app, ["cache", "clear"])
+    assert cleared.exit_code == 0
+    assert cleared.stderr == f"Cleared the cache ({entries} entries removed).\n"
+    emptied = json.loads(runner.invoke(app, ["cache", "stats", "--json"]).stdout)
+    assert {**emptied, "size_bytes": 0} == json.loads(missing.stdout)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import diskcache
 import httpx
 
 from trakt_export.progress import RunStats
+
+if TYPE_CHECKING:
+    from trakt_export.config import Settings
 
 HINT = "trakt_export"
 DEFAULT_TTL_HOURS = 24.0
@@ -24,6 +27,16 @@ _DROP_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection", "set-cookie"}
 )
 _COUNTER = "counter"  # counter keys are tuples (_COUNTER, kind, "hits"|"misses")
+FIGURES = ("entries", "size_bytes", "hits", "misses", "hit_rate", "expired")
+
+
+def cache_directory(settings: Settings) -> Path:
+    return Path(settings.cache.dir or settings.paths.cache_dir).expanduser()
+
+
+def empty_stats() -> dict[str, Any]:
+    """What `stats()` says about a cache that was never written."""
+    return {**dict.fromkeys(FIGURES, 0), "hit_rate": 0.0, "by_kind": {}}
 
 
 class APICache:

@@ -10,7 +10,6 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -42,7 +41,7 @@ def build_client(
 ) -> httpx.AsyncClient:
     """The run's client over the full stack. `sleep`/`clock` are injected by tests so nothing
     really waits; an injected clock also serves as wall time (tests use epoch-like values)."""
-    from trakt_export.cache import APICache, CacheTransport
+    from trakt_export.cache import APICache, CacheTransport, cache_directory
     from trakt_export.ratelimit import RateLimiter, RateLimitTransport
     from trakt_export.retry import RetryPolicy, RetryTransport
 
@@ -81,8 +80,7 @@ def build_client(
     if not settings.cache.enabled:
         cache_mode = "off"
     if cache_mode != "off":
-        directory = settings.cache.dir or settings.paths.cache_dir
-        cache = APICache(Path(directory).expanduser(), settings.cache.ttl_hours, now=wall)
+        cache = APICache(cache_directory(settings), settings.cache.ttl_hours, now=wall)
         stack = CacheTransport(stack, cache, mode=cache_mode, stats=stats)
     return httpx.AsyncClient(
         base_url=settings.trakt.api_url,

@@ -1,7 +1,120 @@
-"""`trakt-export cache` commands (placeholder until its issue lands)."""
+"""`trakt-export cache stats [--json] | prune | clear`: inspect and clean the response cache.
+
+Figures go to stdout (they are the command's data); confirmations go to stderr.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
-app = typer.Typer(help="cache commands.", no_args_is_help=True)
+from trakt_export.commands import load_settings
+from trakt_export.console import guarded, say
+
+if TYPE_CHECKING:
+    from trakt_export.cache import APICache
+
+app = typer.Typer(
+    help="Show cache statistics, or drop expired or all entries.", no_args_is_help=True
+)
+
+
+def _open() -> APICache | None:
+    """The configured cache, or None when it was never written (nothing to open or create)."""
+    from trakt_export.cache import APICache, cache_directory
+
+    settings = load_settings()
+    directory = cache_directory(settings)
+    if not directory.is_dir():
+        return None
+    return APICache(directory, settings.cache.ttl_hours)
+
+
+@app.command()
+@guarded
+def stats(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the figures as one JSON object.")
+    ] = False,
+) -> None:
+    """Entries, size on disk, hits, misses, hit rate and expired entries (total and per kind)."""
+    from trakt_export.cache import empty_stats
+
+    cache = _open()
+    try:
+        figures = cache.stats() if cache is not None else empty_stats()
+    finally:
+        if cache is not None:
+            cache.close()
+    if as_json:
+        print(json.dumps(figures, sort_keys=True))
+        return
+    print(table(figures))
+
+
+def table(figures: dict[str, Any]) -> str:
+    """A plain aligned table: one line per kind, then the total."""
+    head = ("kind", "entries", "size", "hits", "misses", "hit rate", "expired")
+    lines = [head]
+    rows = [*sorted(figures["by_kind"].items()), ("total", figures)]
+    for kind, f in rows:
+        lines.append(
+            (
+                kind,
+                str(f["entries"]),
+                _size(f["size_bytes"]),
+                str(f["hits"]),
+                str(f["misses"]),
+                f"{f['hit_rate'] * 100:.1f}%",
+                str(f["expired"]),
+            )
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        )
+        for line in lines
+    )
+
+
+def _size(count: int) -> str:
+    if count < 1000:
+        return f"{count} B"
+    size = count / 1000
+    for unit in ("kB", "MB"):
+        if size < 1000:
+            return f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+@app.command()
+@guarded
+def prune() -> None:
+    """Drop entries older than their kind's TTL (ttl_hours)."""
+    cache = _open()
+    removed = 0
+    if cache is not None:
+        try:
+            removed = cache.prune()
+        finally:
+            cache.close()
+    say(f"Removed {removed} expired cache entr{'y' if removed == 1 else 'ies'}.")
+
+
+@app.command()
+@guarded
+def clear() -> None:
+    """Drop every cached response and reset the hit/miss counters."""
+    cache = _open()
+    removed = 0
+    if cache is not None:
+        try:
+            removed = cache.clear()
+        finally:
+            cache.close()
+    say(f"Cleared the cache ({removed} entr{'y' if removed == 1 else 'ies'} removed).")

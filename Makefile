@@ -23,8 +23,8 @@ demo: $(STAMP_RUN)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" sh scripts/demo.sh
 
 lint: $(STAMP_DEV)
-	$(BIN)/ruff check trakt_export tests benchmarks
-	$(BIN)/ruff format --check trakt_export tests benchmarks
+	$(BIN)/ruff check trakt_export tests benchmarks scripts
+	$(BIN)/ruff format --check trakt_export tests benchmarks scripts
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy

@@ -52,7 +52,7 @@ def test_stdout_output_carries_only_csv(served: FakeTrakt, monkeypatch: pytest.M
     login(served, monkeypatch)
     result = runner.invoke(app, ["-q", "watchlist", "-o", "-"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("Title,Year,imdbID,tmdbID\r\n")
+    assert result.stdout_bytes.startswith(b"Title,Year,imdbID,tmdbID\r\n")  # CRLF kept
     assert result.stderr == ""
 
 

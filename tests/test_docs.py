@@ -44,7 +44,7 @@ def test_every_command_and_option_is_in_the_readme() -> None:
 
 def test_readme_help_block_matches_the_real_help() -> None:
     match = HELP_BLOCK.search(README.read_text())
-    assert match, "README needs a <!-- help:start --> block with `trakt-export --help`"
+    assert match, "README needs a <!-- help:start --> block (scripts/readme_help.py)"
     result = CliRunner().invoke(app, ["--help"], prog_name="trakt-export", terminal_width=100)
     assert result.exit_code == 0
     assert match.group(1) == result.stdout

@@ -187,7 +187,7 @@ def test_sigint_mid_run_exit_130_nothing_partial_lock_released(
 
 
 def test_two_concurrent_runs_second_exits_5(large_served: Served, tmp_path: Path) -> None:
-    large_served.fake.latency = 0.1
+    large_served.fake.latency = 0.5  # the first run takes >= 1.5 s: three rounds of requests
     first = start(["movies", "-o", "first.csv"], large_served.env, tmp_path)
     wait_for(lambda: large_served.fake.stats.total >= 1)
     second = clean(run(["movies", "-o", "second.csv"], large_served.env, tmp_path))

@@ -1,4 +1,4 @@
-"""Rewrite the README's `trakt-export --help` block from the real CLI (tests/test_docs.py checks it).
+"""Rewrite the README's `trakt-export --help` block from the real CLI (test_docs checks it).
 
 Run: `.venv/bin/python scripts/readme_help.py`
 """

@@ -324,6 +324,44 @@ async def test_retry_after_beyond_the_cap_fails_fast(clean_env: Path) -> None:
     assert clock.now == START  # no waiting at all
 
 
+async def test_429s_outlasting_the_tries_are_a_rate_limit_error(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = fake.issue_token("edge-user").access_token
+    fake.faults.force_429(100, retry_after=5)
+    async with build_client(
+        settings_for(clean_env, token), transport=fake.transport(), sleep=clock.sleep, clock=clock
+    ) as http:
+        with pytest.raises(RateLimitError) as caught:
+            await TraktAPI(http, user=None, concurrency=1).get("/sync/last_activities")
+    assert caught.value.exit_code == 4
+    assert caught.value.message.startswith("Trakt kept answering 429 Too Many Requests (5 tries")
+    assert fake.stats.total == 5
+    assert clock.now - START == pytest.approx(4 * 5)  # each pause exactly Retry-After
+
+
+async def test_verbose_retry_lines_name_the_request_never_the_token(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from trakt_export.console import STATE
+
+    monkeypatch.setattr(STATE, "verbose", True)
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = fake.issue_token("edge-user").access_token
+    fake.faults.fail_next(1, 520)
+    async with build_client(
+        settings_for(clean_env, token), transport=fake.transport(), sleep=clock.sleep, clock=clock
+    ) as http:
+        await TraktAPI(http, user=None, concurrency=1).get(
+            "/sync/history/movies", {"page": 2, "limit": 250}
+        )
+    err = capsys.readouterr().err
+    assert err.startswith("retry 1/5 of GET /sync/history/movies?page=2&limit=250 in ")
+    assert err.endswith(" s: HTTP 520\n")
+    assert token not in err
+
+
 def test_a_429_storm_pauses_every_worker_until_retry_after(clean_env: Path, tmp_path: Path) -> None:
     outputs: list[bytes] = []
     for stormy in (False, True):
@@ -466,6 +504,32 @@ def test_cold_run_is_minimal_warm_run_costs_two_and_changes_refetch_only_their_e
     assert figures["size_bytes"] > 0
     assert set(figures["by_kind"]) == {"sync"}
     assert figures["by_kind"]["sync"]["hits"] == runs_hits
+
+
+async def test_a_hit_says_so_and_keeps_the_pagination_headers(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(large(), clock)
+    settings = settings_for(clean_env, TRAKT_EXPORT_USERNAME="big-user")
+    hint = {"kind": "sync", "account": "user:big-user", "activity": None}
+    responses = []
+    for _ in range(2):
+        async with build_client(
+            settings, transport=fake.transport(), sleep=clock.sleep, clock=clock
+        ) as http:
+            responses.append(
+                await http.get(
+                    "/users/big-user/history/movies",
+                    params={"page": 2, "limit": 250},
+                    extensions={"trakt_export": hint},
+                )
+            )
+    live, hit = responses
+    assert fake.stats.total == 1
+    assert "from_cache" not in live.extensions
+    assert hit.extensions["from_cache"] is True
+    assert hit.content == live.content
+    for name in ("X-Pagination-Page", "X-Pagination-Page-Count", "X-Pagination-Item-Count"):
+        assert hit.headers[name] == live.headers[name]
 
 
 def test_no_token_in_cache_and_a_new_token_reuses_the_entries(clean_env: Path) -> None:

@@ -125,7 +125,20 @@ def median_seconds(argv: Sequence[str], runs: int = 7) -> float:
 
 def export(url: str, home: Path, out: Path, *flags: str, **env: str) -> Run:
     run = timed(
-        [EXPORTER, "movies", "--mode", "history", "-o", str(out), *flags], env_for(url, home, **env)
+        [
+            EXPORTER,
+            "movies",
+            "--mode",
+            "history",
+            "--max-rows",
+            "0",
+            "--max-bytes",
+            "0",
+            "-o",
+            str(out),
+            *flags,
+        ],
+        env_for(url, home, **env),
     )
     if run.returncode != 0:
         raise RuntimeError(f"export failed ({run.returncode}): {run.stderr}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from procs import run
 
+from tests.procs import run
 from trakt_export.fake import FakeTrakt, edge
 
 pytestmark = pytest.mark.e2e

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from procs import Done, child_env, finish, installed_command, run, start
 
+from tests.procs import Done, child_env, finish, installed_command, run, start
 from trakt_export.fake import FakeTrakt, edge, large
 
 pytestmark = pytest.mark.e2e

@@ -78,11 +78,13 @@ def parse_time(value: object, what: str = "timestamp") -> datetime:
     if not isinstance(value, str):
         raise MalformedDataError(f"expected a {what} string, got {value!r}")
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)  # Python 3.11 reads the trailing "Z" itself
     except ValueError as exc:
         raise MalformedDataError(f"unreadable {what} {value!r}") from exc
+    if parsed.tzinfo is UTC:
+        return parsed
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
+        return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)
 
 
@@ -133,6 +135,23 @@ def parse_movie(raw: object) -> Movie:
     )
 
 
+Films = dict[int, Movie]
+
+
+def _film(raw: object, films: Films | None) -> Movie:
+    """parse_movie, sharing one Movie per Trakt id across pages when `films` is given (a 100k-
+    event history names far fewer films: this keeps memory and parse time down)."""
+    if films is None:
+        return parse_movie(raw)
+    ids = raw.get("ids") if isinstance(raw, Mapping) else None
+    key = ids.get("trakt") if isinstance(ids, Mapping) else None
+    known = films.get(key) if isinstance(key, int) else None
+    if known is None:
+        known = parse_movie(raw)
+        films[known.trakt_id] = known
+    return known
+
+
 def _movie_items(items: Iterable[object]) -> Iterable[Mapping[str, Any]]:
     """Items that are films; anything typed show/season/episode is skipped."""
     for item in items:
@@ -143,19 +162,19 @@ def _movie_items(items: Iterable[object]) -> Iterable[Mapping[str, Any]]:
             yield item  # a film item without its movie object fails in parse_movie, loudly
 
 
-def parse_history(items: Iterable[object]) -> list[HistoryEvent]:
+def parse_history(items: Iterable[object], films: Films | None = None) -> list[HistoryEvent]:
     return [
         HistoryEvent(
             history_id=_opt_int(item.get("id")) or 0,
             watched_at=parse_time(item.get("watched_at"), "watched_at"),
             action=str(item.get("action") or "watch"),
-            movie=parse_movie(item.get("movie")),
+            movie=_film(item.get("movie"), films),
         )
         for item in _movie_items(items)
     ]
 
 
-def parse_watched(items: Iterable[object]) -> list[WatchedMovie]:
+def parse_watched(items: Iterable[object], films: Films | None = None) -> list[WatchedMovie]:
     out = []
     for item in _movie_items(items):
         plays = item.get("plays")
@@ -163,7 +182,7 @@ def parse_watched(items: Iterable[object]) -> list[WatchedMovie]:
             raise MalformedDataError(f"watched item with bad plays {plays!r}")
         out.append(
             WatchedMovie(
-                movie=parse_movie(item.get("movie")),
+                movie=_film(item.get("movie"), films),
                 plays=plays,
                 last_watched_at=parse_time(item.get("last_watched_at"), "last_watched_at"),
             )
@@ -171,7 +190,7 @@ def parse_watched(items: Iterable[object]) -> list[WatchedMovie]:
     return out
 
 
-def parse_ratings(items: Iterable[object]) -> list[MovieRating]:
+def parse_ratings(items: Iterable[object], films: Films | None = None) -> list[MovieRating]:
     out = []
     for item in _movie_items(items):
         rating = item.get("rating")
@@ -180,7 +199,7 @@ def parse_ratings(items: Iterable[object]) -> list[MovieRating]:
         rated_at = item.get("rated_at")
         out.append(
             MovieRating(
-                movie=parse_movie(item.get("movie")),
+                movie=_film(item.get("movie"), films),
                 rating=rating,
                 rated_at=parse_time(rated_at, "rated_at") if rated_at is not None else None,
             )
@@ -188,14 +207,14 @@ def parse_ratings(items: Iterable[object]) -> list[MovieRating]:
     return out
 
 
-def parse_watchlist(items: Iterable[object]) -> list[WatchlistMovie]:
+def parse_watchlist(items: Iterable[object], films: Films | None = None) -> list[WatchlistMovie]:
     out = []
     for position, item in enumerate(_movie_items(items), start=1):
         rank = _opt_int(item.get("rank")) or position
         listed_at = item.get("listed_at")
         out.append(
             WatchlistMovie(
-                movie=parse_movie(item.get("movie")),
+                movie=_film(item.get("movie"), films),
                 rank=rank,
                 listed_at=parse_time(listed_at, "listed_at") if listed_at is not None else None,
             )

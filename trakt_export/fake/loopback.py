@@ -43,6 +43,9 @@ class LoopbackServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so clients can pool connections
+    # Headers and body go out in two writes; with Nagle on, delayed ACKs would add ~40 ms to
+    # every response and swamp the simulated latency the benchmarks measure.
+    disable_nagle_algorithm = True
     timeout = 30  # idle keep-alive connections end eventually
     server: LoopbackServer
 

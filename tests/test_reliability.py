@@ -4,6 +4,7 @@ partial file, previous outputs byte-identical on failure."""
 
 from __future__ import annotations
 
+import re
 import resource
 import signal
 import subprocess
@@ -105,6 +106,21 @@ def test_faults_give_output_identical_to_a_fault_free_run(
     assert faulty.returncode == 0, faulty.stderr
     assert (tmp_path / "faulty.csv").read_bytes() == (tmp_path / "clean.csv").read_bytes()
     assert sum(n for status, n in large_served.fake.stats.by_status.items() if status >= 500) > 0
+
+
+def test_persistent_5xx_exit_4_saying_how_often_we_tried(
+    edge_served: Served, tmp_path: Path
+) -> None:
+    (tmp_path / "letterboxd-aggregated.csv").write_bytes(PREVIOUS)
+    edge_served.fake.faults.fail_next(1000, status=503)
+    env = {**edge_served.env, **FAST_RETRY, "TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS": "3"}
+    done = clean(run(["-q", "movies"], env, tmp_path))
+    assert done.returncode == 4
+    assert re.fullmatch(
+        r"Error: Trakt is failing \(503 at GET /[a-z/_]+\) after 3 attempts\.\nTry again later\.\n",
+        done.stderr,
+    ), done.stderr
+    assert (tmp_path / "letterboxd-aggregated.csv").read_bytes() == PREVIOUS
 
 
 def test_429_storm_waits_retry_after_then_completes(edge_served: Served, tmp_path: Path) -> None:

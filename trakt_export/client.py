@@ -118,8 +118,10 @@ def error_for_status(response: httpx.Response) -> TraktExportError | None:
             "Check the username (--user) and api_url.",
         )
     if status == 429 or status >= 500:
+        attempts = response.extensions.get("trakt_export_attempts")
+        tries = f" after {attempts} attempts" if attempts and attempts > 1 else ""
         return TraktUnavailableError(
-            f"Trakt is failing ({status} at {where}).",
+            f"Trakt is failing ({status} at {where}){tries}.",
             "Try again later.",
         )
     return TraktUnavailableError(f"Trakt answered {status} at {where}.", "Try again later.")

@@ -128,7 +128,9 @@ class RetryTransport(httpx.AsyncBaseTransport):
                     f"({self.policy.max_attempts} tries).",
                     "Try again later.",
                 ) from None
-            return last.response  # client.error_for_status turns it into exit 4
+            # client.error_for_status turns it into exit 4, saying how often we tried
+            last.response.extensions["trakt_export_attempts"] = self.policy.max_attempts
+            return last.response
         except httpx.TransportError as exc:
             raise unreachable(request, exc) from exc
         raise AssertionError("unreachable: tenacity either returns or raises")

@@ -208,6 +208,7 @@ def _deliver(
     parts = letterboxd.split_parts(
         header, lines, settings.export.max_rows, settings.export.max_bytes
     )
+    lines.clear()  # the parts hold the same text now; don't keep it twice while writing
     return write_parts(target, parts), False
 
 
@@ -227,13 +228,17 @@ def run_movies(settings: Settings, options: Options) -> ExportResult:
     with locked(settings):
         data = load_data(settings, ENDPOINTS[settings.export.mode], options, stats)
         rows = movie_rows(settings, data)
-        if data.directors is not None:
-            rows = letterboxd.with_directors(rows, data.directors)
-        header, lines = letterboxd.movie_lines(rows, directors=data.directors is not None)
+        directors = data.directors
+        del data  # the parsed events are not needed past this point: free them (peak memory)
+        if directors is not None:
+            rows = letterboxd.with_directors(rows, directors)
+        count = len(rows)
+        header, lines = letterboxd.movie_lines(rows, directors=directors is not None)
+        del rows
         files, to_stdout = _deliver(
             settings, options, f"letterboxd-{settings.export.mode}.csv", header, lines
         )
-    return ExportResult(len(rows), files, stats, time.perf_counter() - started, to_stdout)
+    return ExportResult(count, files, stats, time.perf_counter() - started, to_stdout)
 
 
 def run_watchlist(settings: Settings, options: Options) -> ExportResult:

@@ -162,12 +162,21 @@ def _movie_items(items: Iterable[object]) -> Iterable[Mapping[str, Any]]:
             yield item  # a film item without its movie object fails in parse_movie, loudly
 
 
+# One shared string per action instead of one per event (memory of a 100k-event history);
+# an unknown or missing action is still a watch.
+_ACTIONS = {a: a for a in ("scrobble", "checkin", "watch")}
+
+
+def _action(value: object) -> str:
+    return _ACTIONS.get(value, "watch") if isinstance(value, str) else "watch"
+
+
 def parse_history(items: Iterable[object], films: Films | None = None) -> list[HistoryEvent]:
     return [
         HistoryEvent(
             history_id=_opt_int(item.get("id")) or 0,
             watched_at=parse_time(item.get("watched_at"), "watched_at"),
-            action=str(item.get("action") or "watch"),
+            action=_action(item.get("action")),
             movie=_film(item.get("movie"), films),
         )
         for item in _movie_items(items)

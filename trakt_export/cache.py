@@ -7,6 +7,8 @@ stamp is unchanged, whatever its age; one without lives for its kind's TTL.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -195,6 +197,10 @@ class CacheTransport(httpx.AsyncBaseTransport):
         self.cache = cache
         self.mode = mode
         self.stats = stats
+        # Stores run on one background thread (sqlite and file writes release the GIL), off the
+        # event loop that is meanwhile sending the next requests; aclose() waits for them all.
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pending: list[asyncio.Future[None]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         hint = request.extensions.get(HINT)
@@ -209,11 +215,22 @@ class CacheTransport(httpx.AsyncBaseTransport):
         response = await self.inner.handle_async_request(request)
         if response.status_code == 200:
             await response.aread()  # retry already validated the JSON of a 200
-            self.cache.save(request, hint, response)
+            if self._writer is None:
+                self._writer = concurrent.futures.ThreadPoolExecutor(1, "trakt-export-cache")
+            loop = asyncio.get_running_loop()
+            self._pending.append(
+                loop.run_in_executor(self._writer, self.cache.save, request, hint, response)
+            )
         return response
 
     async def aclose(self) -> None:
         try:
             await self.inner.aclose()
         finally:
-            self.cache.close()
+            try:
+                if self._pending:
+                    await asyncio.gather(*self._pending)
+            finally:
+                if self._writer is not None:
+                    self._writer.shutdown(wait=True)
+                self.cache.close()

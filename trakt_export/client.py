@@ -26,6 +26,8 @@ from trakt_export.errors import (
 from trakt_export.progress import Observer, RunStats
 
 CACHE_MODES = ("use", "refresh", "off")
+# response.extensions key: the JSON body as parsed by the retry layer's check (parsed once).
+PARSED_JSON = "trakt_export_json"
 
 
 def build_client(
@@ -128,6 +130,8 @@ def error_for_status(response: httpx.Response) -> TraktExportError | None:
 
 
 def decode_json(response: httpx.Response) -> Any:
+    if PARSED_JSON in response.extensions:  # already parsed by the retry layer's body check
+        return response.extensions[PARSED_JSON]
     try:
         return json.loads(response.content)
     except ValueError as exc:

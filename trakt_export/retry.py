@@ -22,6 +22,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from trakt_export.client import PARSED_JSON
 from trakt_export.errors import MalformedDataError, RateLimitError, TraktUnavailableError
 from trakt_export.progress import NullObserver, Observer, RunStats
 from trakt_export.ratelimit import retry_after_seconds
@@ -55,9 +56,10 @@ class RetryPolicy:
         if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
             return None
         try:
-            json.loads(response.content)
+            parsed = json.loads(response.content)
         except ValueError:
             return "invalid JSON (truncated body)"
+        response.extensions[PARSED_JSON] = parsed  # decode_json reuses it: one parse per page
         return None
 
     def backoff(self) -> wait_random_exponential:

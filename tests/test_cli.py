@@ -48,6 +48,19 @@ def test_movies_writes_csv_and_one_summary_line(
     assert (tmp_path / "letterboxd-history.csv").read_text().count("\n") == 30
 
 
+def test_watchlist_summary_counts_the_rows_written(
+    served: FakeTrakt, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    login(served, monkeypatch)
+    result = runner.invoke(app, ["watchlist"])
+    assert result.exit_code == 0, result.stderr
+    written = (tmp_path / "letterboxd-watchlist.csv").read_text().count("\n") - 1
+    assert written > 0
+    assert result.stderr.startswith(
+        f"Exported {written} rows to letterboxd-watchlist.csv (1 file); "
+    )
+
+
 def test_stdout_output_carries_only_csv(served: FakeTrakt, monkeypatch: pytest.MonkeyPatch) -> None:
     login(served, monkeypatch)
     result = runner.invoke(app, ["-q", "watchlist", "-o", "-"])

@@ -248,5 +248,6 @@ def run_watchlist(settings: Settings, options: Options) -> ExportResult:
     with locked(settings):
         data = load_data(settings, ENDPOINTS["watchlist"], options, stats)
         header, lines = letterboxd.watchlist_lines(data.watchlist)
+        count = len(lines)  # before _deliver, which empties `lines` once the parts hold them
         files, to_stdout = _deliver(settings, options, "letterboxd-watchlist.csv", header, lines)
-    return ExportResult(len(lines), files, stats, time.perf_counter() - started, to_stdout)
+    return ExportResult(count, files, stats, time.perf_counter() - started, to_stdout)

@@ -298,3 +298,54 @@ def test_bad_zip_exit_2_naming_the_file(tmp_path: Path, kind: str) -> None:
     assert done.returncode == 2
     assert "export.zip" in done.stderr
     assert not (tmp_path / "letterboxd-aggregated.csv").exists()
+
+
+# ----- login expiring mid-run, cron output ---------------------------------------------------
+
+
+def test_login_expiring_mid_run_is_refreshed_once(clean_env: Path, tmp_path: Path) -> None:
+    from trakt_export.auth import REFRESH_MARGIN, Token, TokenStore
+    from trakt_export.fake.oauth import oauth_state
+
+    fake = FakeTrakt(large(), client_id=CLIENT, client_secret="test-secret")
+    # Valid for half a second past the refresh margin: the run starts with it, and must renew
+    # it on the way (each round of requests takes 0.4 s).
+    issued = fake.issue_token("big-user", int(REFRESH_MARGIN) + 1)
+    old = Token(issued.access_token, issued.refresh_token, issued.created_at, issued.expires_in)
+    TokenStore(clean_env / "token.json").save(old)
+    fake.latency = 0.4
+    with fake.serve() as url:
+        env = {
+            "TRAKT_EXPORT_API_URL": url,
+            "TRAKT_EXPORT_AUTH_URL": url,
+            "TRAKT_EXPORT_CLIENT_ID": CLIENT,
+            "TRAKT_EXPORT_CLIENT_SECRET": "test-secret",
+        }
+        done = clean(run(["movies", "-o", "films.csv"], env, tmp_path))
+    assert done.returncode == 0, done.stderr
+    state = oauth_state(fake)
+    assert state.refreshes == 1
+    assert state.refresh_tokens_seen == [old.refresh_token]
+    order = [(seen.method, seen.path) for seen in fake.stats.requests]
+    refreshed_at = order.index(("POST", "/oauth/token"))
+    assert 0 < refreshed_at < len(order) - 1  # mid-run: requests before and after it
+    saved = TokenStore(clean_env / "token.json").load()
+    assert saved is not None and saved.refresh_token != old.refresh_token
+    assert (tmp_path / "films.csv").exists()
+
+
+def test_cron_run_has_no_control_characters_and_quiet_is_silent(
+    edge_served: Served, tmp_path: Path
+) -> None:
+    done = clean(run(["movies", "--mode", "history"], edge_served.env, tmp_path))
+    assert done.returncode == 0
+    assert "\x1b" not in done.stderr and "\r" not in done.stderr  # no progress display
+    (line,) = done.stderr.splitlines()
+    assert re.fullmatch(
+        r"Exported \d+ rows to letterboxd-history\.csv \(1 file\); \d+ HTTP requests, "
+        r"\d+ cache hits, \d+\.\d s\.",
+        line,
+    )
+    for args in (["movies"], ["watchlist"], ["backup", "-o", "b"]):
+        quiet = clean(run(["-q", *args], edge_served.env, tmp_path))
+        assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == b""

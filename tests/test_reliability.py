@@ -308,12 +308,14 @@ def test_login_expiring_mid_run_is_refreshed_once(clean_env: Path, tmp_path: Pat
     from trakt_export.fake.oauth import oauth_state
 
     fake = FakeTrakt(large(), client_id=CLIENT, client_secret="test-secret")
-    # Valid for half a second past the refresh margin: the run starts with it, and must renew
-    # it on the way (each round of requests takes 0.4 s).
-    issued = fake.issue_token("big-user", int(REFRESH_MARGIN) + 1)
-    old = Token(issued.access_token, issued.refresh_token, issued.created_at, issued.expires_in)
+    # The saved login has 1-2 s left before the refresh margin: the run starts with it and must
+    # renew it on the way (three rounds of requests, 1 s each).
+    issued = fake.issue_token("big-user")
+    now = int(time.time())
+    expires_in = int(REFRESH_MARGIN) + 2
+    old = Token(issued.access_token, issued.refresh_token, now, expires_in, "big-user")
     TokenStore(clean_env / "token.json").save(old)
-    fake.latency = 0.4
+    fake.latency = 1.0
     with fake.serve() as url:
         env = {
             "TRAKT_EXPORT_API_URL": url,

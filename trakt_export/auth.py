@@ -265,14 +265,9 @@ class TraktAuth(httpx.Auth):
             rejected = token.access_token
 
     async def _acquire_file_lock(self) -> int:
-        try:
-            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise OutputError(
-                f"cannot create {self.lock_path}: {exc.strerror}.",
-                "Check that the data directory is writable.",
-            ) from None
+        from trakt_export.lock import open_lock_file
+
+        fd = open_lock_file(self.lock_path)
         waited = 0.0
         while True:
             try:

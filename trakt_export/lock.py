@@ -15,6 +15,18 @@ from types import TracebackType
 from trakt_export.errors import LockHeldError, OutputError
 
 
+def open_lock_file(path: Path) -> int:
+    """A descriptor for an advisory lock file (created 0600 with its directory)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the lock file {path}: {exc.strerror}.",
+            "Check that TRAKT_EXPORT_HOME (or the data directory) is writable.",
+        ) from None
+
+
 class RunLock:
     """`with RunLock(path):` holds the lock or raises LockHeldError (exit 5) at once."""
 
@@ -23,14 +35,7 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise OutputError(
-                f"cannot create the lock file {self.path}: {exc.strerror}.",
-                "Check TRAKT_EXPORT_HOME (or the data directory) is writable.",
-            ) from None
+        fd = open_lock_file(self.path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -6,6 +6,7 @@ Figures go to stdout (they are the command's data); confirmations go to stderr.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -92,29 +93,32 @@ def _size(count: int) -> str:
     return f"{size:.1f} GB"
 
 
+def _with_cache(action: Callable[[APICache], int]) -> int:
+    """Run a maintenance action on the cache, if there is one; how many entries it removed."""
+    cache = _open()
+    if cache is None:
+        return 0
+    try:
+        return action(cache)
+    finally:
+        cache.close()
+
+
+def _entries(count: int) -> str:
+    return "entry" if count == 1 else "entries"
+
+
 @app.command()
 @guarded
 def prune() -> None:
     """Drop entries older than their kind's TTL (ttl_hours)."""
-    cache = _open()
-    removed = 0
-    if cache is not None:
-        try:
-            removed = cache.prune()
-        finally:
-            cache.close()
-    say(f"Removed {removed} expired cache entr{'y' if removed == 1 else 'ies'}.")
+    removed = _with_cache(lambda cache: cache.prune())
+    say(f"Removed {removed} expired cache {_entries(removed)}.")
 
 
 @app.command()
 @guarded
 def clear() -> None:
     """Drop every cached response and reset the hit/miss counters."""
-    cache = _open()
-    removed = 0
-    if cache is not None:
-        try:
-            removed = cache.clear()
-        finally:
-            cache.close()
-    say(f"Cleared the cache ({removed} entr{'y' if removed == 1 else 'ies'} removed).")
+    removed = _with_cache(lambda cache: cache.clear())
+    say(f"Cleared the cache ({removed} {_entries(removed)} removed).")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from trakt_export import letterboxd
 from trakt_export.config import Settings
 from trakt_export.errors import AuthError
 from trakt_export.models import (
+    Films,
     HistoryEvent,
     MovieRating,
     WatchedMovie,
@@ -90,7 +92,7 @@ class ExportResult:
 
 
 # Each page becomes models as it arrives (films only), so raw JSON never piles up.
-PARSERS: dict[str, Callable[[list[Any]], list[Any]]] = {
+PARSERS: dict[str, Callable[..., list[Any]]] = {
     "history/movies": parse_history,
     "watched/movies": parse_watched,
     "ratings/movies": parse_ratings,
@@ -144,7 +146,9 @@ async def fetch_online(
     """Read the needed endpoints from Trakt (token or public-profile mode), plus directors."""
     async with connect(settings, options, stats) as api:
         account = await api.start()
-        listings = await api.listings(*needs, parsers={e: PARSERS[e] for e in needs})
+        films: Films = {}  # one Movie per film across every page and endpoint
+        parsers = {e: functools.partial(PARSERS[e], films=films) for e in needs}
+        listings = await api.listings(*needs, parsers=parsers)
         data = FilmData(account_timezone=_account_timezone(account))
         for name, listing in listings.items():
             setattr(data, name.split("/")[0], listing.items)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NamedTuple, NotRequired, TypedDict
 
 from trakt_export.errors import MalformedDataError
 
@@ -46,8 +46,9 @@ class Movie:
     tmdb: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEvent:
+class HistoryEvent(NamedTuple):
+    """One play (a NamedTuple: a history holds up to 100k of them, built and read fast)."""
+
     history_id: int
     watched_at: datetime  # aware, UTC
     action: str  # scrobble | checkin | watch
@@ -174,12 +175,13 @@ def _action(value: object) -> str:
 
 
 def parse_history(items: Iterable[object], films: Films | None = None) -> list[HistoryEvent]:
+    # Positional arguments and one pass: this runs once per play of the whole history.
     return [
         HistoryEvent(
-            history_id=_opt_int(item.get("id")) or 0,
-            watched_at=parse_time(item.get("watched_at"), "watched_at"),
-            action=_action(item.get("action")),
-            movie=_film(item.get("movie"), films),
+            _opt_int(item.get("id")) or 0,
+            parse_time(item.get("watched_at"), "watched_at"),
+            _action(item.get("action")),
+            _film(item.get("movie"), films),
         )
         for item in _movie_items(items)
     ]

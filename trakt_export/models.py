@@ -141,14 +141,16 @@ def parse_movie(raw: object) -> Movie:
 Films = dict[int, Movie]
 
 
-def _film(raw: object, films: Films | None) -> Movie:
+def _film(raw: Any, films: Films | None) -> Movie:
     """parse_movie, sharing one Movie per Trakt id across pages when `films` is given (a 100k-
     event history names far fewer films: this keeps memory and parse time down)."""
     if films is None:
         return parse_movie(raw)
-    ids = raw.get("ids") if isinstance(raw, dict) else None
-    key = ids.get("trakt") if isinstance(ids, dict) else None
-    known = films.get(key) if isinstance(key, int) else None
+    try:
+        key = raw["ids"]["trakt"]  # the hot path: a film seen before
+    except (TypeError, KeyError):
+        key = None  # odd shapes get parse_movie's precise error below
+    known = films.get(key) if type(key) is int else None  # not bool: True == 1
     if known is None:
         known = parse_movie(raw)
         films[known.trakt_id] = known

@@ -351,3 +351,50 @@ def test_cron_run_has_no_control_characters_and_quiet_is_silent(
     for args in (["movies"], ["watchlist"], ["backup", "-o", "b"]):
         quiet = clean(run(["-q", *args], edge_served.env, tmp_path))
         assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == b""
+
+
+CLIENT_SCRIPT = """
+import asyncio, sys
+from trakt_export.auth import build_auth
+from trakt_export.client import build_client
+from trakt_export.config import resolve
+
+async def main() -> int:
+    settings = resolve()
+    async with build_client(settings, auth=build_auth(settings), cache_mode="off") as http:
+        return (await http.get("/users/settings")).status_code
+
+sys.exit(0 if asyncio.run(main()) == 200 else 1)
+"""
+
+
+def test_two_processes_needing_a_refresh_make_one(clean_env: Path, tmp_path: Path) -> None:
+    import sys
+
+    from trakt_export.auth import Token, TokenStore
+    from trakt_export.fake.oauth import oauth_state
+
+    fake = FakeTrakt(edge(), client_id=CLIENT, client_secret="test-secret")
+    issued = fake.issue_token("edge-user")
+    # Inside the refresh margin: both processes want a new pair before their first request.
+    old = Token(issued.access_token, issued.refresh_token, int(time.time()), 60, "edge-user")
+    TokenStore(clean_env / "token.json").save(old)
+    fake.latency = 0.5  # the first refresh is still in flight when the second process asks
+    with fake.serve() as url:
+        env = child_env(
+            {
+                "TRAKT_EXPORT_API_URL": url,
+                "TRAKT_EXPORT_AUTH_URL": url,
+                "TRAKT_EXPORT_CLIENT_ID": CLIENT,
+                "TRAKT_EXPORT_CLIENT_SECRET": "test-secret",
+            }
+        )
+        procs = [
+            subprocess.Popen([sys.executable, "-c", CLIENT_SCRIPT], env=env, cwd=tmp_path)
+            for _ in range(2)
+        ]
+        codes = [p.wait(timeout=60) for p in procs]
+    assert codes == [0, 0]
+    state = oauth_state(fake)
+    assert state.refreshes == 1
+    assert state.refresh_tokens_seen == [old.refresh_token]

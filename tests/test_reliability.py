@@ -283,7 +283,8 @@ def test_bad_command_line_exit_2_short(
 ) -> None:
     done = clean(run(args, edge_served.env, tmp_path))
     assert done.returncode == 2
-    assert expected in done.stderr
+    (line,) = done.stderr.splitlines()  # one line: what is wrong, where to look
+    assert expected in line and line.startswith("Error: ")
 
 
 @pytest.mark.parametrize("kind", ["missing", "corrupt", "foreign"])
@@ -296,7 +297,8 @@ def test_bad_zip_exit_2_naming_the_file(tmp_path: Path, kind: str) -> None:
             archive.writestr("holiday/photo.txt", "not a Trakt export")
     done = clean(run(["movies", "--from-zip", str(path)], {}, tmp_path))
     assert done.returncode == 2
-    assert "export.zip" in done.stderr
+    (line,) = done.stderr.splitlines()
+    assert "export.zip" in line and "Settings > Data > Export" in line
     assert not (tmp_path / "letterboxd-aggregated.csv").exists()
 
 

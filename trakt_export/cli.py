@@ -75,7 +75,7 @@ _CLICK_EXCEPTION = _click_class("ClickException")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry: like `app()`, but a usage error is two short lines, exit 2 (SPEC §6),
+    """Console-script entry: like `app()`, but a usage error is one line, exit 2 (SPEC §6),
     instead of click's usage block."""
     try:
         code = app(args=argv, prog_name="trakt-export", standalone_mode=False)
@@ -85,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             error_lines([usage.format_message()])
             sys.exit(2)
         where = usage.ctx.command_path if usage.ctx is not None else "trakt-export"
-        error_lines([f"Error: {usage.format_message()}", f"See `{where} --help`."])
+        reason = usage.format_message().rstrip(".")
+        error_lines([f"Error: {reason} (see `{where} --help`)."])
         sys.exit(2)
     except _CLICK_EXCEPTION as exc:
         failure: Any = exc

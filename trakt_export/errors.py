@@ -49,6 +49,10 @@ class ConfigError(UsageError):
 class InputError(UsageError):
     """An input file (e.g. the Trakt export ZIP) is missing, corrupt or foreign."""
 
+    def lines(self) -> list[str]:
+        """One line, what is wrong and what to do (like every bad-input error, issue 7)."""
+        return [" ".join(filter(None, (f"Error: {self.message}", self.hint)))]
+
 
 class OutputError(UsageError):
     """The output cannot be written (permissions, disk full); nothing partial is left."""

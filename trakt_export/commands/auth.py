@@ -32,7 +32,7 @@ def login() -> None:
     """Log in with Trakt's device flow: open the printed URL and enter the code."""
     import asyncio
 
-    from trakt_export.auth import device_login
+    from trakt_export.login import device_login
 
     settings = load_settings()
     # The URL and code are printed even with --quiet: without them no login can happen.
@@ -80,8 +80,9 @@ def logout() -> None:
     """Revoke the token at Trakt and delete the saved login."""
     import asyncio
 
-    from trakt_export.auth import TokenStore, revoke
+    from trakt_export.auth import TokenStore
     from trakt_export.errors import AuthError
+    from trakt_export.login import revoke
 
     settings = load_settings()
     store = TokenStore(settings.paths.token_file)

@@ -49,15 +49,14 @@ def _rated_key(rating: MovieRating) -> float:
     return rating.rated_at.timestamp() if rating.rated_at else float("-inf")
 
 
-def _ratings_by_film(ratings: Iterable[MovieRating]) -> dict[int, int]:
-    return {film: r.rating for film, r in _current(ratings).items()}
+def _rating_of(current: Mapping[int, MovieRating], film: int) -> int | None:
+    rating = current.get(film)
+    return rating.rating if rating is not None else None
 
 
-def _rated_unwatched(ratings: Sequence[MovieRating], watched_ids: set[int]) -> list[Row]:
+def _rated_unwatched(current: Mapping[int, MovieRating], watched_ids: set[int]) -> list[Row]:
     return [
-        Row(r.movie, None, r.rating, None)
-        for film, r in _current(ratings).items()
-        if film not in watched_ids
+        Row(r.movie, None, r.rating, None) for film, r in current.items() if film not in watched_ids
     ]
 
 
@@ -80,14 +79,14 @@ def history_rows(
         else:
             days[film] = {day}
             films[film] = movie
-    rating_of = _ratings_by_film(ratings)
+    current = _current(ratings)
     rows = [
-        Row(films[film], day, rating_of.get(film), index > 0)
+        Row(films[film], day, _rating_of(current, film), index > 0)
         for film, film_days in days.items()
         for index, day in enumerate(sorted(film_days))
     ]
     if include_rated_unwatched:
-        rows += _rated_unwatched(ratings, set(days))
+        rows += _rated_unwatched(current, set(days))
     return sort_rows(rows)
 
 
@@ -99,18 +98,18 @@ def aggregated_rows(
     include_rated_unwatched: bool = True,
 ) -> list[Row]:
     """One row per watched film: date of last_watched_at, Rewatch when plays > 1."""
-    rating_of = _ratings_by_film(ratings)
+    current = _current(ratings)
     rows: dict[int, Row] = {}
     for item in watched:
         rows[item.movie.trakt_id] = Row(
             item.movie,
             local_date(item.last_watched_at, zone),
-            rating_of.get(item.movie.trakt_id),
+            _rating_of(current, item.movie.trakt_id),
             item.plays > 1,
         )
     result = list(rows.values())
     if include_rated_unwatched:
-        result += _rated_unwatched(ratings, set(rows))
+        result += _rated_unwatched(current, set(rows))
     return sort_rows(result)
 
 

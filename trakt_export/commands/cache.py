@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -16,6 +16,8 @@ from trakt_export.console import guarded, say
 
 if TYPE_CHECKING:
     from trakt_export.cache import APICache
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Show cache statistics, or drop expired or all entries.", no_args_is_help=True
@@ -43,12 +45,7 @@ def stats(
     """Entries, size on disk, hits, misses, hit rate and expired entries (total and per kind)."""
     from trakt_export.cache import empty_stats
 
-    cache = _open()
-    try:
-        figures = cache.stats() if cache is not None else empty_stats()
-    finally:
-        if cache is not None:
-            cache.close()
+    figures = _with_cache(lambda cache: cache.stats(), empty_stats())
     if as_json:
         print(json.dumps(figures, sort_keys=True))
         return
@@ -93,11 +90,11 @@ def _size(count: int) -> str:
     return f"{size:.1f} GB"
 
 
-def _with_cache(action: Callable[[APICache], int]) -> int:
-    """Run a maintenance action on the cache, if there is one; how many entries it removed."""
+def _with_cache(action: Callable[[APICache], T], absent: T) -> T:
+    """Run `action` on the cache and close it; `absent` when no cache was ever written."""
     cache = _open()
     if cache is None:
-        return 0
+        return absent
     try:
         return action(cache)
     finally:
@@ -112,7 +109,7 @@ def _entries(count: int) -> str:
 @guarded
 def prune() -> None:
     """Drop entries older than their kind's TTL (ttl_hours)."""
-    removed = _with_cache(lambda cache: cache.prune())
+    removed = _with_cache(lambda cache: cache.prune(), 0)
     say(f"Removed {removed} expired cache {_entries(removed)}.")
 
 
@@ -120,5 +117,5 @@ def prune() -> None:
 @guarded
 def clear() -> None:
     """Drop every cached response and reset the hit/miss counters."""
-    removed = _with_cache(lambda cache: cache.clear())
+    removed = _with_cache(lambda cache: cache.clear(), 0)
     say(f"Cleared the cache ({removed} {_entries(removed)} removed).")

@@ -42,10 +42,9 @@ def init(
         )
     text = HEADER + tomli_w.dumps(as_toml_dict(Settings(paths=paths), mask=False))
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text.encode())  # creates the directory too
     except OSError as exc:
-        raise OutputError(f"cannot create {path.parent}: {exc.strerror}.") from None
-    write_atomic(path, text.encode())
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}.") from None
     say(f"Wrote {path}. Next: put your Trakt app's client_id/client_secret in [trakt].")
 
 

@@ -44,8 +44,6 @@ def _options(output: str | None, from_zip: Path | None, no_cache: bool, refresh:
 def _run(runner: str, settings: Any, options: Any) -> None:
     from trakt_export import backup, export
 
-    if not settings.cache.enabled:
-        options.cache_mode = "off"
     close = getattr(options.observer, "close", None)
     module = backup if runner == "run_backup" else export
     try:

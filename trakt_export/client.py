@@ -28,6 +28,8 @@ from trakt_export.progress import Observer, RunStats
 CACHE_MODES = ("use", "refresh", "off")
 # response.extensions key: the JSON body as parsed by the retry layer's check (parsed once).
 PARSED_JSON = "trakt_export_json"
+# response.extensions key: how many tries the retry layer spent before giving up.
+ATTEMPTS = "trakt_export_attempts"
 
 
 def build_client(
@@ -126,7 +128,7 @@ def error_for_status(response: httpx.Response) -> TraktExportError | None:
             "Check the username (--user) and api_url.",
         )
     if status == 429 or status >= 500:
-        attempts = response.extensions.get("trakt_export_attempts")
+        attempts = response.extensions.get(ATTEMPTS)
         tries = f" after {attempts} attempts" if attempts and attempts > 1 else ""
         return TraktUnavailableError(
             f"Trakt is failing ({status} at {where}){tries}.",

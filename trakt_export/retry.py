@@ -22,7 +22,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from trakt_export.client import PARSED_JSON
+from trakt_export.client import ATTEMPTS, PARSED_JSON
 from trakt_export.errors import MalformedDataError, RateLimitError, TraktUnavailableError
 from trakt_export.progress import NullObserver, Observer, RunStats
 from trakt_export.ratelimit import retry_after_seconds
@@ -51,16 +51,9 @@ class RetryPolicy:
             return f"timeout ({type(exc).__name__})"
         return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
-    def body_reason(self, response: httpx.Response) -> str | None:
-        """A 200 whose JSON does not parse was cut short somewhere: worth another try."""
-        if response.status_code != 200 or "json" not in response.headers.get("content-type", ""):
-            return None
-        try:
-            parsed = json.loads(response.content)
-        except ValueError:
-            return "invalid JSON (truncated body)"
-        response.extensions[PARSED_JSON] = parsed  # decode_json reuses it: one parse per page
-        return None
+    def checks_body(self, response: httpx.Response) -> bool:
+        """A 200 JSON answer is only good once its body parses: a cut one is worth a retry."""
+        return response.status_code == 200 and "json" in response.headers.get("content-type", "")
 
     def backoff(self) -> wait_random_exponential:
         """Full jitter: uniform in [0, min(2 ** (try - 1), max_backoff)] seconds."""
@@ -131,7 +124,7 @@ class RetryTransport(httpx.AsyncBaseTransport):
                     "Try again later.",
                 ) from None
             # client.error_for_status turns it into exit 4, saying how often we tried
-            last.response.extensions["trakt_export_attempts"] = self.policy.max_attempts
+            last.response.extensions[ATTEMPTS] = self.policy.max_attempts
             return last.response
         except httpx.TransportError as exc:
             raise unreachable(request, exc) from exc
@@ -147,11 +140,13 @@ class RetryTransport(httpx.AsyncBaseTransport):
             if wait is not None and wait > self.policy.max_backoff:
                 raise too_long(wait, self.policy.max_backoff, self.wall())
             raise RetryableResponse(response, reason, wait)
-        if response.status_code == 200:
+        if self.policy.checks_body(response):
             await response.aread()  # the body must be whole to tell a truncated one
-            reason = self.policy.body_reason(response)
-            if reason is not None:
-                raise RetryableResponse(response, reason, None)
+            try:
+                # Kept on the response: decode_json reuses it, so each page is parsed once.
+                response.extensions[PARSED_JSON] = json.loads(response.content)
+            except ValueError:
+                raise RetryableResponse(response, "invalid JSON (truncated body)", None) from None
         return response
 
     def _retryable(self, exc: BaseException) -> bool:

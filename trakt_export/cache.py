@@ -8,6 +8,7 @@ stamp is unchanged, whatever its age; one without lives for its kind's TTL.
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import time
 from collections.abc import Callable, Mapping
@@ -54,6 +55,9 @@ class APICache:
         self.ttl_hours = dict(ttl_hours)
         self.now: Callable[[], float] = now or time.time  # wall time: entries outlive the run
         self._store: diskcache.Cache | None = None
+        # Hits and misses of this run, added to the persisted counters on flush/close: one
+        # write per kind and outcome instead of a database write on every lookup.
+        self._counts: collections.Counter[tuple[str, str]] = collections.Counter()
 
     @property
     def store(self) -> diskcache.Cache:
@@ -61,7 +65,15 @@ class APICache:
             self._store = diskcache.Cache(str(self.directory))
         return self._store
 
+    def flush(self) -> None:
+        """Persist this run's hit/miss counts."""
+        for (kind, outcome), count in self._counts.items():
+            self.store.incr((_COUNTER, kind, outcome), count, default=0)
+        self._counts.clear()
+
     def close(self) -> None:
+        if self._counts:
+            self.flush()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -85,7 +97,7 @@ class APICache:
         kind = str(hint.get("kind", "sync"))
         entry = self.store.get(self.key(request, hint))
         fresh = isinstance(entry, dict) and self._valid(entry, hint.get("activity"))
-        self.store.incr((_COUNTER, kind, "hits" if fresh else "misses"), 1, default=0)
+        self._counts[(kind, "hits" if fresh else "misses")] += 1
         if not fresh:
             return None
         assert isinstance(entry, dict)
@@ -132,6 +144,7 @@ class APICache:
 
     def stats(self) -> dict[str, Any]:
         """entries, size_bytes, hits, misses, hit_rate, expired; the same per kind in by_kind."""
+        self.flush()
         by_kind: dict[str, dict[str, Any]] = {}
 
         def slot(kind: str) -> dict[str, Any]:
@@ -174,6 +187,7 @@ class APICache:
     def clear(self) -> int:
         """Drop everything, counters included; returns how many entries there were."""
         count = len(self._entries())
+        self._counts.clear()
         self.store.clear()
         return count
 

@@ -32,6 +32,16 @@ PARSED_JSON = "trakt_export_json"
 ATTEMPTS = "trakt_export_attempts"
 
 
+def api_headers(settings: Settings) -> dict[str, str]:
+    """The headers of SPEC §3 that every request to Trakt carries (bearer aside)."""
+    return {
+        "trakt-api-key": settings.trakt.client_id,
+        "trakt-api-version": "2",
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+
+
 def build_client(
     settings: Settings,
     *,
@@ -51,12 +61,7 @@ def build_client(
 
     if cache_mode not in CACHE_MODES:
         raise ValueError(f"cache_mode must be one of {CACHE_MODES}, not {cache_mode!r}")
-    headers = {
-        "trakt-api-key": settings.trakt.client_id,
-        "trakt-api-version": "2",
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-    }
+    headers = api_headers(settings)
     if settings.access_token and auth is None:
         headers["Authorization"] = f"Bearer {settings.access_token}"
     network = settings.network

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from trakt_export import USER_AGENT
 from trakt_export.auth import OOB_REDIRECT, Token, TokenStore, is_whole
+from trakt_export.client import api_headers
 from trakt_export.config import Settings
 from trakt_export.errors import AuthError, TraktUnavailableError
 
@@ -87,13 +87,8 @@ async def device_login(
         missing = "client_id" if not trakt.client_id else "client_secret"
         raise AuthError(f"no Trakt {missing} configured, so login is impossible.", APP_HINT)
     base = trakt.auth_url.rstrip("/")
-    headers = {
-        "User-Agent": USER_AGENT,
-        "trakt-api-key": trakt.client_id,
-        "trakt-api-version": "2",
-    }
     async with httpx.AsyncClient(
-        transport=transport, headers=headers, timeout=settings.network.timeout_seconds
+        transport=transport, headers=api_headers(settings), timeout=settings.network.timeout_seconds
     ) as http:
         try:
             token = await _device_flow(http, base, settings, sleep, clock, show)
@@ -168,10 +163,7 @@ async def _username(http: httpx.AsyncClient, settings: Settings, token: Token) -
     try:
         response = await http.get(
             url,
-            headers={
-                "Authorization": f"Bearer {token.access_token}",
-                "Content-Type": "application/json",
-            },
+            headers={"Authorization": f"Bearer {token.access_token}"},
         )
     except httpx.HTTPError:
         return None
@@ -202,7 +194,7 @@ async def revoke(
     try:
         async with httpx.AsyncClient(
             transport=transport,
-            headers={"User-Agent": USER_AGENT, "trakt-api-key": trakt.client_id},
+            headers=api_headers(settings),
             timeout=settings.network.timeout_seconds,
         ) as http:
             response = await http.post(url, json=body)

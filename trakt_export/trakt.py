@@ -115,9 +115,6 @@ class TraktAPI:
             response = await self.http.get(
                 path, params=params, extensions={"trakt_export": hint} if hint else None
             )
-        # Let the worker that takes our slot send its request before we spend CPU on decoding
-        # and parsing this response: the next round trip overlaps our work instead of following.
-        await asyncio.sleep(0)
         error = error_for_status(response)
         if error is not None:
             if self.public and response.status_code == 401:

@@ -7,6 +7,7 @@ need must be there (a missing one would silently drop data), and the history chu
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zipfile
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 from trakt_export.errors import InputError, MalformedDataError
 from trakt_export.models import (
+    Films,
     HistoryEvent,
     MovieRating,
     WatchedMovie,
@@ -150,15 +152,19 @@ def read_zip(path: Path) -> ZipData:
                     f"{path} is not a complete Trakt data export: no {needed} found.",
                     DOWNLOAD_HINT,
                 )
+        films: Films = {}  # one Movie per film across every file, as in the online export
+
+        def read(shown: str, member: str, parser: Callable[..., list[T]]) -> list[T]:
+            parse = functools.partial(parser, films=films)
+            return _parse(path, shown, parse, _load(path, archive, member))
+
         history: list[HistoryEvent] = []
         for member in _history_members(path, present, prefix):
-            history += _parse(path, member, parse_history, _load(path, archive, member))
+            history += read(member, member, parse_history)
         return ZipData(
             history=history,
-            watched=_parse(path, WATCHED, parse_watched, _load(path, archive, prefix + WATCHED)),
-            ratings=_parse(path, RATINGS, parse_ratings, _load(path, archive, prefix + RATINGS)),
-            watchlist=_parse(
-                path, WATCHLIST, parse_watchlist, _load(path, archive, prefix + WATCHLIST)
-            ),
+            watched=read(WATCHED, prefix + WATCHED, parse_watched),
+            ratings=read(RATINGS, prefix + RATINGS, parse_ratings),
+            watchlist=read(WATCHLIST, prefix + WATCHLIST, parse_watchlist),
             username=username,
         )

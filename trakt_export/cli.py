@@ -7,6 +7,7 @@ Heavy modules (httpx, diskcache, tenacity, the client) are imported inside comma
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -77,6 +78,12 @@ _CLICK_EXCEPTION = _click_class("ClickException")
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry: like `app()`, but a usage error is one line, exit 2 (SPEC §6),
     instead of click's usage block."""
+    # When a connection fails, anyio (under httpx) can leave a connect coroutine it never
+    # started; Python then prints "coroutine ... was never awaited" at exit, a third and fourth
+    # stderr line under our one- or two-line error. It is the library's leftover, not ours.
+    warnings.filterwarnings(
+        "ignore", message=r"coroutine '.*' was never awaited", category=RuntimeWarning
+    )
     try:
         code = app(args=argv, prog_name="trakt-export", standalone_mode=False)
     except _USAGE_ERROR as exc:

@@ -11,8 +11,8 @@ import pytest
 from trakt_export.backup import BACKUP_ENDPOINTS, run_backup
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import IncompleteDataError, TraktUnavailableError
-from trakt_export.export import Options
 from trakt_export.fake import FakeTrakt, large
+from trakt_export.session import Options
 
 CLIENT = "test-client"
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)

@@ -8,6 +8,7 @@ import csv
 import heapq
 import io
 import json
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from trakt_export.cache import CacheFigures
 from trakt_export.client import build_client
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import (
@@ -27,9 +29,10 @@ from trakt_export.errors import (
     TraktUnavailableError,
     UsageError,
 )
-from trakt_export.export import Options, run_movies
+from trakt_export.export import run_movies
 from trakt_export.fake import Dataset, FakeTrakt, edge, large, sized
 from trakt_export.progress import RunStats
+from trakt_export.session import Options
 from trakt_export.trakt import PAGE_LIMIT, TraktAPI
 
 CLIENT = "test-client"
@@ -341,11 +344,9 @@ async def test_429s_outlasting_the_tries_are_a_rate_limit_error(clean_env: Path)
 
 
 async def test_verbose_retry_lines_name_the_request_never_the_token(
-    clean_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    clean_env: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from trakt_export.console import STATE
-
-    monkeypatch.setattr(STATE, "verbose", True)
+    caplog.set_level(logging.DEBUG, logger="trakt_export")
     clock = VirtualClock()
     fake = make_fake(edge(), clock)
     token = fake.issue_token("edge-user").access_token
@@ -356,7 +357,7 @@ async def test_verbose_retry_lines_name_the_request_never_the_token(
         await TraktAPI(http, user=None, concurrency=1).get(
             "/sync/history/movies", {"page": 2, "limit": 250}
         )
-    err = capsys.readouterr().err
+    err = "\n".join(r.getMessage() for r in caplog.records) + "\n"
     assert err.startswith("retry 1/5 of GET /sync/history/movies?page=2&limit=250 in ")
     assert err.endswith(" s: HTTP 520\n")
     assert token not in err
@@ -440,7 +441,7 @@ async def test_x_ratelimit_at_zero_pauses_the_next_request(clean_env: Path) -> N
 # ----- the cache --------------------------------------------------------------------------
 
 
-def cache_stats(settings: Settings, clock: VirtualClock) -> dict[str, Any]:
+def cache_stats(settings: Settings, clock: VirtualClock) -> CacheFigures:
     from trakt_export.cache import APICache
 
     cache = APICache(settings.paths.cache_dir, settings.cache.ttl_hours, now=clock)

@@ -14,9 +14,10 @@ import pytest
 from trakt_export.client import build_client
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import AuthError, PrivateProfileError
-from trakt_export.export import Options, run_movies, run_watchlist
+from trakt_export.export import run_movies, run_watchlist
 from trakt_export.fake import FakeTrakt, edge, large
 from trakt_export.progress import RunStats
+from trakt_export.session import Options
 from trakt_export.trakt import TraktAPI
 
 CLIENT = "test-client"

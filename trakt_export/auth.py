@@ -14,7 +14,6 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from dataclasses import dataclass, field, replace
@@ -26,6 +25,7 @@ import httpx
 from trakt_export import USER_AGENT
 from trakt_export.config import Settings
 from trakt_export.errors import AuthError, OutputError, TraktUnavailableError
+from trakt_export.output import fsync_dir, write_atomic
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 REFRESH_MARGIN = 300.0  # seconds: refresh a token this close to its expiry before using it
@@ -128,33 +128,18 @@ class TokenStore:
             ) from None
 
     def save(self, token: Token) -> None:
-        """Atomic: a 0600 temp file in the same directory, fsync'd, then renamed over."""
+        """Atomic and 0600 from its first byte: the token is never world-readable, even briefly."""
         folder = self.path.parent
         data = (json.dumps(token.to_json(), indent=2) + "\n").encode()
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            # mkstemp creates the file 0600, so the token is never world-readable, even briefly.
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".token-", suffix=".tmp")
+            write_atomic(self.path, data, 0o600)
         except OSError as exc:
-            raise OutputError(
-                f"cannot save the Trakt login in {folder}: {exc.strerror}.",
-                "Check that TRAKT_EXPORT_HOME (or the data directory) is writable.",
-            ) from None
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             raise OutputError(
                 f"cannot save the Trakt login {self.path}: {exc.strerror}.",
-                "Check free space and permissions of the data directory.",
+                "Check free space and permissions of the data directory "
+                "(TRAKT_EXPORT_HOME or the platform's data directory).",
             ) from None
-        _fsync_dir(folder)
 
     def delete(self) -> bool:
         """Remove the token file; False when there was none."""
@@ -162,23 +147,8 @@ class TokenStore:
             self.path.unlink()
         except FileNotFoundError:
             return False
-        _fsync_dir(self.path.parent)
+        fsync_dir(self.path.parent)
         return True
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename durable; some filesystems refuse directory fsync, which is harmless.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def has_credentials(settings: Settings) -> bool:
-    """True when a token is available: TRAKT_EXPORT_ACCESS_TOKEN or a saved login."""
-    return bool(settings.access_token) or settings.paths.token_file.exists()
 
 
 def build_auth(settings: Settings, *, clock: Callable[[], float] = time.time) -> httpx.Auth | None:
@@ -209,7 +179,6 @@ class TraktAuth(httpx.Auth):
         self.client_secret = settings.trakt.client_secret
         self.clock = clock
         self.margin = margin
-        self.refreshes = 0  # refreshes this object performed (tests and -v logs)
         self._token: Token | None = None
         self._refused: str | None = None  # a refresh token Trakt refused: never sent twice
         self._locks: dict[int, asyncio.Lock] = {}  # one per event loop
@@ -323,7 +292,6 @@ class TraktAuth(httpx.Auth):
         fresh = replace(fresh, username=fresh.username or old.username)
         self.store.save(fresh)
         self._token = fresh
-        self.refreshes += 1
         return fresh
 
 

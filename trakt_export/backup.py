@@ -21,8 +21,8 @@ from typing import Any
 from trakt_export import __version__
 from trakt_export.config import Settings
 from trakt_export.errors import OutputError
-from trakt_export.export import Options, connect
 from trakt_export.progress import RunStats
+from trakt_export.session import Options, connect, locked
 from trakt_export.trakt import Listing
 
 # file stem -> endpoint (relative to /sync or /users/NAME)
@@ -156,8 +156,6 @@ def _swap_into_place(staging: Path, target: Path) -> None:
 
 
 def run_backup(settings: Settings, options: Options, now: datetime | None = None) -> BackupResult:
-    from trakt_export.export import locked
-
     started = time.perf_counter()
     stats = RunStats()
     now = now or datetime.now(UTC)

@@ -13,7 +13,7 @@ import concurrent.futures
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import diskcache
 import httpx
@@ -29,6 +29,23 @@ DEFAULT_TTL_HOURS = 24.0
 _DROP_HEADERS = frozenset(
     {"content-encoding", "content-length", "transfer-encoding", "connection", "set-cookie"}
 )
+
+
+class KindFigures(TypedDict):
+    """What `cache stats` says about one kind of entry (and, with by_kind, about all)."""
+
+    entries: int
+    size_bytes: int
+    hits: int
+    misses: int
+    hit_rate: float
+    expired: int
+
+
+class CacheFigures(KindFigures):
+    by_kind: dict[str, KindFigures]
+
+
 _COUNTER = "counter"  # counter keys are tuples (_COUNTER, kind, "hits"|"misses")
 FIGURES = ("entries", "size_bytes", "hits", "misses", "hit_rate", "expired")
 
@@ -37,9 +54,9 @@ def cache_directory(settings: Settings) -> Path:
     return Path(settings.cache.dir or settings.paths.cache_dir).expanduser()
 
 
-def empty_stats() -> dict[str, Any]:
+def empty_stats() -> CacheFigures:
     """What `stats()` says about a cache that was never written."""
-    return {**dict.fromkeys(FIGURES, 0), "hit_rate": 0.0, "by_kind": {}}
+    return cast(CacheFigures, {**dict.fromkeys(FIGURES, 0), "hit_rate": 0.0, "by_kind": {}})
 
 
 class APICache:
@@ -142,7 +159,7 @@ class APICache:
                     out.append((key, entry))
         return out
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> CacheFigures:
         """entries, size_bytes, hits, misses, hit_rate, expired; the same per kind in by_kind."""
         self.flush()
         by_kind: dict[str, dict[str, Any]] = {}
@@ -173,7 +190,7 @@ class APICache:
             "misses": total["misses"],
             "hit_rate": _rate(total["hits"], total["misses"]),
             "expired": total["expired"],
-            "by_kind": {kind: by_kind[kind] for kind in sorted(by_kind)},
+            "by_kind": {kind: cast(KindFigures, by_kind[kind]) for kind in sorted(by_kind)},
         }
 
     def prune(self) -> int:

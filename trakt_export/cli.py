@@ -19,7 +19,7 @@ from trakt_export.commands import auth as auth_commands
 from trakt_export.commands import cache as cache_commands
 from trakt_export.commands import config as config_commands
 from trakt_export.commands import export as export_commands
-from trakt_export.console import STATE, error_lines
+from trakt_export.console import STATE, configure_logging, error_lines
 
 app = typer.Typer(
     name="trakt-export",
@@ -58,6 +58,7 @@ def root(
     STATE.config_path = config
     STATE.quiet = quiet
     STATE.verbose = verbose
+    configure_logging(quiet=quiet, verbose=verbose)
 
 
 export_commands.register(app)

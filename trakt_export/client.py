@@ -10,7 +10,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -24,12 +24,12 @@ from trakt_export.errors import (
     UsageError,
 )
 from trakt_export.progress import Observer, RunStats
+from trakt_export.retry import ATTEMPTS, PARSED_JSON
 
-CACHE_MODES = ("use", "refresh", "off")
-# response.extensions key: the JSON body as parsed by the retry layer's check (parsed once).
-PARSED_JSON = "trakt_export_json"
-# response.extensions key: how many tries the retry layer spent before giving up.
-ATTEMPTS = "trakt_export_attempts"
+if TYPE_CHECKING:
+    from trakt_export.session import CacheMode
+
+CACHE_MODES: tuple[CacheMode, ...] = ("use", "refresh", "off")
 
 
 def api_headers(settings: Settings) -> dict[str, str]:
@@ -49,7 +49,7 @@ def build_client(
     auth: httpx.Auth | None = None,
     observer: Observer | None = None,
     stats: RunStats | None = None,
-    cache_mode: str = "use",
+    cache_mode: CacheMode = "use",
     sleep: Callable[[float], Awaitable[object]] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> httpx.AsyncClient:

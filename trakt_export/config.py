@@ -11,7 +11,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from trakt_export.errors import ConfigError
@@ -26,9 +26,12 @@ class TraktSettings:
     auth_url: str = "https://auth.trakt.tv"
 
 
+Mode = Literal["aggregated", "history"]
+
+
 @dataclass(frozen=True, slots=True)
 class ExportSettings:
-    mode: str = "aggregated"  # aggregated | history
+    mode: Mode = "aggregated"
     output_dir: str = "."
     timezone: str = ""  # IANA name; "" = account tz, else system
     max_rows: int = 1900

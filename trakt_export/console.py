@@ -6,6 +6,7 @@ stdout carries only data (CSV with `-o -`, JSON with `--json`); everything else 
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -40,11 +41,28 @@ def say(message: str) -> None:
         sys.stderr.flush()
 
 
-def debug(message: str) -> None:
-    """A -v line on stderr."""
-    if STATE.verbose and not STATE.quiet:
-        sys.stderr.write(message + "\n")
-        sys.stderr.flush()
+class _StderrHandler(logging.Handler):
+    """The core's log records as plain lines on stderr (whatever sys.stderr is right now)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+            sys.stderr.flush()
+        except Exception:
+            self.handleError(record)
+
+
+def configure_logging(*, quiet: bool, verbose: bool) -> None:
+    """The core logs through `logging` (a logger per module under `trakt_export`); the CLI
+    decides what reaches stderr: errors only with -q, everything with -v, else warnings."""
+    root = logging.getLogger("trakt_export")
+    for handler in list(root.handlers):
+        if isinstance(handler, _StderrHandler):
+            root.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING)
 
 
 def error_lines(lines: list[str]) -> None:

@@ -11,8 +11,8 @@
     │   ├── RateLimitError (4)     429 whose Retry-After is beyond the cap, or retries exhausted
     │   ├── IncompleteDataError (4) Trakt announced more items than it served
     │   └── MalformedDataError (4) an item we cannot read (ZIP readers re-raise as InputError)
-    ├── LockHeldError (5)          another run holds the data-dir lock
-    └── Interrupted (130)          Ctrl-C; nothing partial is left
+    └── LockHeldError (5)          another run holds the data-dir lock
+Ctrl-C and SIGTERM are not errors of this tree: the CLI maps them to 130 and 143.
 httpx errors become these at the client boundary (client.py / retry.py); cli.py catches
 TraktExportError once, prints `message` (and `hint`) on stderr and exits with `exit_code`.
 """
@@ -84,10 +84,6 @@ class IncompleteDataError(TraktUnavailableError):
 
 class LockHeldError(TraktExportError):
     exit_code = 5
-
-
-class Interrupted(TraktExportError):
-    exit_code = 130
 
 
 class MalformedDataError(TraktUnavailableError):

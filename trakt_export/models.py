@@ -1,4 +1,5 @@
-"""Typed views of Trakt JSON: raw shapes as TypedDicts, parsed items as frozen dataclasses.
+"""Typed views of Trakt JSON: parsed items as frozen dataclasses, and FilmData, what every
+source (API or ZIP) returns for the film exports.
 
 Runtime checks use `dict` (what JSON gives) rather than the Mapping ABC: an ABC isinstance
 costs several times more, and parsers run once per item of a 100k-event history.
@@ -9,32 +10,11 @@ reach a film CSV) and raise MalformedDataError naming the item when a field is u
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, NotRequired, TypedDict
+from typing import Any, NamedTuple
 
 from trakt_export.errors import MalformedDataError
-
-
-class RawIds(TypedDict, total=False):
-    trakt: int
-    slug: str
-    imdb: str | None
-    tmdb: int | None
-
-
-class RawMovie(TypedDict):
-    title: str
-    year: int | None
-    ids: RawIds
-
-
-class RawHistoryItem(TypedDict):
-    id: int
-    watched_at: str
-    action: str
-    type: str
-    movie: NotRequired[RawMovie]
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,3 +215,17 @@ def parse_watchlist(items: Iterable[object], films: Films | None = None) -> list
             )
         )
     return out
+
+
+# repr=False: on exit, Python 3.11's asyncio.run formats the main task, result included, and
+# a repr of 100,000 parsed events costs most of a second.
+@dataclass(slots=True, repr=False)
+class FilmData:
+    """What the film exports need, from whichever source (API or ZIP)."""
+
+    history: list[HistoryEvent] = field(default_factory=list)
+    watched: list[WatchedMovie] = field(default_factory=list)
+    ratings: list[MovieRating] = field(default_factory=list)
+    watchlist: list[WatchlistMovie] = field(default_factory=list)
+    account_timezone: str | None = None
+    directors: dict[int, str] | None = None  # trakt id -> "A, B" when --directors

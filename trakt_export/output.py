@@ -6,11 +6,12 @@ A failed or interrupted run leaves previous outputs untouched (SPEC §5 "Atomic 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -55,22 +56,46 @@ def _file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Write one file via a temporary sibling and os.replace (fsync'd)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _stage(path: Path, write: Callable[[BinaryIO], object], mode: int | None) -> str:
+    """Write a temporary sibling of `path` (fsync'd, `mode` applied); returns its name. The
+    one place a file is prepared for an atomic rename; nothing is left behind on failure."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(tmp, mode)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename durable; some filesystems refuse directory fsync, which is harmless."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write one file via a temporary sibling and os.replace. Without `mode` the file keeps
+    mkstemp's 0600 from its first byte (tokens, configs that may hold secrets)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _stage(path, lambda handle: handle.write(data), mode)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    fsync_dir(path.parent)
 
 
 def write_parts(target: Path, parts: Sequence[str]) -> list[Path]:
@@ -80,14 +105,9 @@ def write_parts(target: Path, parts: Sequence[str]) -> list[Path]:
     temps: list[tuple[str, Path]] = []
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
+        mode = _file_mode()
         for path, text in zip(paths, parts, strict=True):
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            temps.append((tmp, path))
-            with os.fdopen(fd, "wb") as handle:
-                _write_utf8(handle, text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, _file_mode())
+            temps.append((_stage(path, functools.partial(_write_utf8, text=text), mode), path))
         for tmp, path in temps:
             os.replace(tmp, path)
     except OSError as exc:

@@ -8,6 +8,7 @@ jitter, capped at `max_backoff`; a Retry-After is honoured (a longer one fails f
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,10 +23,16 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from trakt_export.client import ATTEMPTS, PARSED_JSON
 from trakt_export.errors import MalformedDataError, RateLimitError, TraktUnavailableError
 from trakt_export.progress import NullObserver, Observer, RunStats
 from trakt_export.ratelimit import retry_after_seconds
+
+log = logging.getLogger(__name__)
+
+# response.extensions keys this layer writes (read by client.decode_json / error_for_status):
+# the JSON body as parsed by the body check (parsed once), and how many tries were spent.
+PARSED_JSON = "trakt_export_json"
+ATTEMPTS = "trakt_export_attempts"
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 520, 521, 522})
 # Only these are safe to send twice; a POST (OAuth) is never repeated behind its owner's back.
@@ -173,11 +180,13 @@ class RetryTransport(httpx.AsyncBaseTransport):
         if self.stats is not None:
             self.stats.retries += 1
         self.observer.retrying(state.attempt_number, wait, reason)
-        from trakt_export.console import debug
-
-        debug(
-            f"retry {state.attempt_number}/{self.policy.max_attempts} of {_where(request)} "
-            f"in {wait:.1f} s: {reason}"
+        log.debug(
+            "retry %d/%d of %s in %.1f s: %s",
+            state.attempt_number,
+            self.policy.max_attempts,
+            _where(request),
+            wait,
+            reason,
         )
 
     async def aclose(self) -> None:

@@ -13,17 +13,14 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
 from trakt_export.errors import InputError, MalformedDataError
 from trakt_export.models import (
+    FilmData,
     Films,
     HistoryEvent,
-    MovieRating,
-    WatchedMovie,
-    WatchlistMovie,
     parse_history,
     parse_ratings,
     parse_watched,
@@ -41,23 +38,12 @@ DOWNLOAD_HINT = "Download it from trakt.tv Settings > Data > Export, then pass t
 MARKERS = frozenset({WATCHED, RATINGS, WATCHLIST})
 
 
-@dataclass(slots=True)
-class ZipData:
-    """The film data of one Trakt export ZIP."""
-
-    history: list[HistoryEvent] = field(default_factory=list)
-    watched: list[WatchedMovie] = field(default_factory=list)
-    ratings: list[MovieRating] = field(default_factory=list)
-    watchlist: list[WatchlistMovie] = field(default_factory=list)
-    username: str | None = None
-
-
 def _is_export_file(name: str) -> bool:
     return name in MARKERS or HISTORY.match(name) is not None
 
 
-def _layout(path: Path, names: list[str]) -> tuple[str, str | None]:
-    """The folder prefix holding the export ("" for the root) and the username it implies."""
+def _layout(path: Path, names: list[str]) -> str:
+    """The folder prefix holding the export ("" for the root)."""
     folders: set[str] = set()
     for name in names:
         pure = PurePosixPath(name)
@@ -74,7 +60,7 @@ def _layout(path: Path, names: list[str]) -> tuple[str, str | None]:
             "Pass a ZIP with one account's export, as downloaded from trakt.tv.",
         )
     folder = folders.pop()
-    return (f"{folder}/" if folder else ""), (folder or None)
+    return f"{folder}/" if folder else ""
 
 
 def _history_members(path: Path, names: set[str], prefix: str) -> list[str]:
@@ -130,7 +116,7 @@ def _parse(
         raise InputError(f"{path}: {member} has an unreadable item: {exc}", DOWNLOAD_HINT) from None
 
 
-def read_zip(path: Path) -> ZipData:
+def read_zip(path: Path) -> FilmData:
     """Read the films of a Trakt data-export ZIP (root or `<username>/` layout)."""
     try:
         archive = zipfile.ZipFile(path)
@@ -144,7 +130,7 @@ def read_zip(path: Path) -> ZipData:
         raise InputError(f"cannot read {path}: {exc.strerror}.", DOWNLOAD_HINT) from None
     with archive:
         names = archive.namelist()
-        prefix, username = _layout(path, names)
+        prefix = _layout(path, names)
         present = set(names)
         for needed in (WATCHED, RATINGS, WATCHLIST):
             if prefix + needed not in present:
@@ -161,10 +147,9 @@ def read_zip(path: Path) -> ZipData:
         history: list[HistoryEvent] = []
         for member in _history_members(path, present, prefix):
             history += read(member, member, parse_history)
-        return ZipData(
+        return FilmData(
             history=history,
             watched=read(WATCHED, prefix + WATCHED, parse_watched),
             ratings=read(RATINGS, prefix + RATINGS, parse_ratings),
             watchlist=read(WATCHLIST, prefix + WATCHLIST, parse_watchlist),
-            username=username,
         )

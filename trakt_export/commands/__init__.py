@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from trakt_export.config import Settings
 
 
-def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
     """Resolve the run's settings from the root --config option, env, file and flag overrides."""
     from trakt_export.config import resolve
     from trakt_export.console import STATE

@@ -49,7 +49,7 @@ def login() -> None:
 def status() -> None:
     """Show who is logged in and when the token expires (never the token itself)."""
     from trakt_export.auth import TokenStore
-    from trakt_export.export import NO_CREDENTIALS
+    from trakt_export.session import NO_CREDENTIALS
 
     settings = load_settings()
     token = TokenStore(settings.paths.token_file).load()

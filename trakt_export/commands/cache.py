@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -15,7 +15,7 @@ from trakt_export.commands import load_settings
 from trakt_export.console import guarded, say
 
 if TYPE_CHECKING:
-    from trakt_export.cache import APICache
+    from trakt_export.cache import APICache, CacheFigures, KindFigures
 
 T = TypeVar("T")
 
@@ -52,11 +52,11 @@ def stats(
     print(table(figures))
 
 
-def table(figures: dict[str, Any]) -> str:
+def table(figures: CacheFigures) -> str:
     """A plain aligned table: one line per kind, then the total."""
     head = ("kind", "entries", "size", "hits", "misses", "hit rate", "expired")
     lines = [head]
-    rows = [*sorted(figures["by_kind"].items()), ("total", figures)]
+    rows: list[tuple[str, KindFigures]] = [*sorted(figures["by_kind"].items()), ("total", figures)]
     for kind, f in rows:
         lines.append(
             (

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
 from trakt_export.commands import load_settings
 from trakt_export.console import STATE, guarded, say
+
+if TYPE_CHECKING:
+    from trakt_export.session import CacheMode, Options
 
 Output = Annotated[
     str | None,
@@ -24,30 +28,30 @@ FromZip = Annotated[
 ]
 
 
-def _settings(overrides: dict[str, Any]) -> Any:
-    return load_settings(overrides)
+def _options(
+    output: str | None, from_zip: Path | None, no_cache: bool = False, refresh: bool = False
+) -> Options:
+    from trakt_export.progress import NullObserver, Observer
+    from trakt_export.session import Options
 
-
-def _options(output: str | None, from_zip: Path | None, no_cache: bool, refresh: bool) -> Any:
-    from trakt_export.export import Options
-    from trakt_export.progress import NullObserver
-
-    observer: Any = NullObserver()
+    observer: Observer = NullObserver()
     if sys.stderr.isatty() and not STATE.quiet:
         from trakt_export.display import RichObserver
 
         observer = RichObserver()
-    mode = "off" if no_cache else ("refresh" if refresh else "use")
+    mode: CacheMode = "off" if no_cache else ("refresh" if refresh else "use")
     return Options(output=output, zip_path=from_zip, cache_mode=mode, observer=observer)
 
 
-def _run(runner: str, settings: Any, options: Any) -> None:
-    from trakt_export import backup, export
+class _Result(Protocol):
+    def summary(self) -> str: ...
 
+
+def _finish(options: Options, run: Callable[[], _Result]) -> None:
+    """Run the export, close the progress display whatever happens, print the summary."""
     close = getattr(options.observer, "close", None)
-    module = backup if runner == "run_backup" else export
     try:
-        result = getattr(module, runner)(settings, options)
+        result = run()
     finally:
         if close is not None:
             close()
@@ -92,18 +96,21 @@ def register(app: typer.Typer) -> None:
             "export.max_bytes": max_bytes,
             "export.directors": directors,
         }
-        settings = _settings(overrides)
-        if from_zip is not None and settings.export.directors:
-            say("Note: --directors needs the Trakt API; the offline (--from-zip) export has none.")
-            settings = _settings({**overrides, "export.directors": False})
-        _run("run_movies", settings, _options(output, from_zip, no_cache, refresh))
+        from trakt_export.export import run_movies
+
+        settings = load_settings(overrides)
+        options = _options(output, from_zip, no_cache, refresh)
+        _finish(options, lambda: run_movies(settings, options))
 
     @app.command()
     @guarded
     def watchlist(output: Output = None, user: User = None, from_zip: FromZip = None) -> None:
         """Export the films of your watchlist as Letterboxd CSV, in Trakt rank order."""
-        settings = _settings({"trakt.username": user})
-        _run("run_watchlist", settings, _options(output, from_zip, False, False))
+        from trakt_export.export import run_watchlist
+
+        settings = load_settings({"trakt.username": user})
+        options = _options(output, from_zip)
+        _finish(options, lambda: run_watchlist(settings, options))
 
     @app.command()
     @guarded
@@ -117,5 +124,8 @@ def register(app: typer.Typer) -> None:
         user: User = None,
     ) -> None:
         """Back up the raw JSON of every Trakt endpoint (films and TV) into a directory."""
-        settings = _settings({"trakt.username": user})
-        _run("run_backup", settings, _options(output, None, False, False))
+        from trakt_export.backup import run_backup
+
+        settings = load_settings({"trakt.username": user})
+        options = _options(output, None)
+        _finish(options, lambda: run_backup(settings, options))

@@ -23,6 +23,7 @@ from trakt_export.fake.records import (
     UserData,
     Watch,
     iso,
+    iso_minute,
 )
 
 Json = dict[str, Any]
@@ -109,20 +110,20 @@ def typed_item(item: Item) -> Json:
 
 
 def history_entry(watch: Watch) -> Json:
-    return {"id": watch.id, "watched_at": iso(watch.watched_at), "action": watch.action} | (
+    return {"id": watch.id, "watched_at": iso_minute(watch.watched_at), "action": watch.action} | (
         typed_item(watch.item)
     )
 
 
 def rating_entry(rating: Rating) -> Json:
-    return {"rated_at": iso(rating.rated_at), "rating": rating.rating} | typed_item(rating.item)
+    return {"rated_at": iso_minute(rating.rated_at), "rating": rating.rating} | typed_item(rating.item)
 
 
 def watchlist_entry(entry: Listed) -> Json:
     return {
         "rank": entry.rank,
         "id": entry.id,
-        "listed_at": iso(entry.listed_at),
+        "listed_at": iso_minute(entry.listed_at),
         "notes": entry.notes,
     } | typed_item(entry.item)
 
@@ -130,7 +131,7 @@ def watchlist_entry(entry: Listed) -> Json:
 def collected_movie_entry(entry: Collected) -> Json:
     assert isinstance(entry.item, Film)
     return {
-        "collected_at": iso(entry.collected_at),
+        "collected_at": iso_minute(entry.collected_at),
         "updated_at": iso(entry.updated_at or entry.collected_at),
         "type": "movie",
         "movie": movie_json(entry.item),
@@ -151,7 +152,7 @@ class WatchedFilm:
 def watched_movie_entry(entry: WatchedFilm) -> Json:
     return {
         "plays": entry.plays,
-        "last_watched_at": iso(entry.last_watched_at),
+        "last_watched_at": iso_minute(entry.last_watched_at),
         "last_updated_at": iso(entry.last_watched_at),
         "movie": movie_json(entry.film),
     }
@@ -194,7 +195,7 @@ def watched_show_entry(group: ShowGroup) -> Json:
     assert group.latest is not None
     return {
         "plays": sum(slot[0] for slot in group.episodes.values()),
-        "last_watched_at": iso(group.latest),
+        "last_watched_at": iso_minute(group.latest),
         "last_updated_at": iso(group.latest),
         "reset_at": None,
         "show": show_json(group.show) | {"aired_episodes": group.show.aired_episodes},
@@ -202,7 +203,7 @@ def watched_show_entry(group: ShowGroup) -> Json:
             lambda number, slot: {
                 "number": number,
                 "plays": slot[0],
-                "last_watched_at": iso(slot[1]),
+                "last_watched_at": iso_minute(slot[1]),
             }
         ),
     }
@@ -216,7 +217,7 @@ def collected_show_entry(group: ShowGroup) -> Json:
         "type": "show",
         "show": show_json(group.show),
         "seasons": group.seasons(
-            lambda number, slot: {"number": number, "collected_at": iso(slot[1]), "metadata": {}}
+            lambda number, slot: {"number": number, "collected_at": iso_minute(slot[1]), "metadata": {}}
         ),
     }
 

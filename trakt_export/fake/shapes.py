@@ -116,7 +116,9 @@ def history_entry(watch: Watch) -> Json:
 
 
 def rating_entry(rating: Rating) -> Json:
-    return {"rated_at": iso_minute(rating.rated_at), "rating": rating.rating} | typed_item(rating.item)
+    return {"rated_at": iso_minute(rating.rated_at), "rating": rating.rating} | typed_item(
+        rating.item
+    )
 
 
 def watchlist_entry(entry: Listed) -> Json:
@@ -217,7 +219,11 @@ def collected_show_entry(group: ShowGroup) -> Json:
         "type": "show",
         "show": show_json(group.show),
         "seasons": group.seasons(
-            lambda number, slot: {"number": number, "collected_at": iso_minute(slot[1]), "metadata": {}}
+            lambda number, slot: {
+                "number": number,
+                "collected_at": iso_minute(slot[1]),
+                "metadata": {},
+            }
         ),
     }
 

@@ -262,7 +262,7 @@ class Faults:
 
     # ----- used by the server ---------------------------------------------------------------
 
-    def edge(self, method: str, path: str, account: str) -> Early | None:
+    def edge(self, method: str, path: str, account: str, query: str = "") -> Early | None:
         """Cloudflare's answer for an API request of `account`, if any (budget, redirect,
         challenge, in that order)."""
         with self._lock:
@@ -276,7 +276,8 @@ class Faults:
                     del self._redirects[0]
                 else:
                     self._redirects[0] = (left - 1, status, location)
-                return Early(*_fields(redirect(status, location or f"https://trakt.tv{path}")))
+                target = f"https://trakt.tv{path}" + (f"?{query}" if query else "")
+                return Early(*_fields(redirect(status, location or target)))
             hit = False
             if self._challenge_n > 0:
                 self._challenge_n -= 1

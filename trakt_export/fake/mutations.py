@@ -1,9 +1,9 @@
 """Ready-made data changes for `Faults.mutate_after`: what a user does while a fetch runs.
 
 Each helper returns a zero-argument callback bound to a fake and a user. They go through the
-fake's own mutation paths (`add_history`, `_bump`), so `last_activities` moves exactly as a
-real change would: plays and deletions bump `movies.watched_at` (`episodes.watched_at` for an
-episode play).
+fake's own mutation paths (`add_history`, `_bump`, its lock), so `last_activities` moves
+exactly as a real change would: plays and deletions bump `movies.watched_at`
+(`episodes.watched_at` for an episode play).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from trakt_export.fake.records import Film
+from trakt_export.fake.records import Film, Watch
 
 if TYPE_CHECKING:
     from trakt_export.fake.server import FakeTrakt
@@ -20,26 +20,34 @@ if TYPE_CHECKING:
 MINUTE = timedelta(minutes=1)
 
 
-def _after_newest(fake: FakeTrakt, username: str) -> datetime:
-    """A watch time newer than the user's newest play (and not before the fake's clock)."""
+def _after_newest(fake: FakeTrakt, username: str, plays: int = 1) -> datetime:
+    """The first of `plays` minute-spaced watch times newer than the user's newest play, the
+    last being the fake's clock (to the minute) unless the data already runs past it."""
     user = fake.dataset.user(username)
     if user is None:
         raise KeyError(f"no user {username!r} in the dataset")
     now = datetime.fromtimestamp(fake.clock(), UTC).replace(second=0, microsecond=0)
-    newest = max((w.watched_at for w in user.history), default=now)
-    return max(now, newest.replace(second=0, microsecond=0) + MINUTE)
+    newest = max((w.watched_at for w in user.history), default=now - MINUTE)
+    last = max(now, newest.replace(second=0, microsecond=0) + plays * MINUTE)
+    return last - (plays - 1) * MINUTE
 
 
 def new_plays(
     fake: FakeTrakt, username: str, film_ids: Sequence[int], action: str = "scrobble"
 ) -> Callable[[], None]:
-    """Plays of `film_ids` at the top of history (the last id becomes the newest)."""
+    """Plays of `film_ids` at the top of history (the last id becomes the newest), added in
+    one go like one `POST /sync/history`: `movies.watched_at` moves once."""
 
     def run() -> None:
         with fake.lock:
-            start = _after_newest(fake, username)
-            for i, film in enumerate(film_ids):
-                fake.add_history(username, film, start + i * MINUTE, action)
+            user = fake._user(username)
+            films = [fake._film(trakt) for trakt in film_ids]
+            start = _after_newest(fake, username, len(films))
+            next_id = max((w.id for w in user.history), default=0) + 1
+            fake._bump(user, ("movies", "watched_at"))
+            for i, film in enumerate(films):
+                user.history.append(Watch(next_id + i, start + i * MINUTE, action, film))
+            user.changed()
 
     return run
 

@@ -329,7 +329,10 @@ class FakeTrakt:
                 if isinstance(token, Token)
                 else f"client:{request.headers.get('trakt-api-key', '')}"
             )
-        early = self.faults.edge(request.method, path, bucket) if bucket is not None else None
+        early = None
+        if bucket is not None:
+            query = request.url.query.decode()
+            early = self.faults.edge(request.method, path, bucket, query)
         if early is None:
             early = self.faults.early(path, bucket, authed)
         if early is not None:

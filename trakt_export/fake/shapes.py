@@ -2,7 +2,9 @@
 
 `listing(user, endpoint)` returns the endpoint's entries in Trakt's order plus the function
 that renders one entry, so the server renders only the page it serves. Derived lists are
-memoised on the user (`UserData.derived`) until the next mutation.
+memoised on the user (`UserData.derived`) until the next mutation. Watch, rating, list and
+collection times are rendered to the minute (`iso_minute`), as Trakt stores them;
+`last_activities`, `updated_at` and profile stamps keep seconds.
 """
 
 from __future__ import annotations

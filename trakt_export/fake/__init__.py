@@ -1,7 +1,9 @@
 """A faithful fake of the Trakt API v2 for tests, the demo and benchmarks.
 
 Use it as the innermost httpx transport (`FakeTrakt(ds).transport()`), or over real HTTP on
-loopback (`with fake.serve() as url:` / `python -m trakt_export.fake serve`).
+loopback (`with fake.serve() as url:` / `python -m trakt_export.fake serve`). Misbehaviour,
+including how the real Trakt and Cloudflare fetch (budget, hidden items, challenges...), is
+switched on through `fake.faults`; `fake.mutations` holds data changes for `mutate_after`.
 """
 
 from trakt_export.fake.datasets import edge, large, sample, sized

@@ -1,12 +1,18 @@
-"""The fake over real HTTP: a threaded HTTP/1.1 server on loopback relaying to FakeTrakt."""
+"""The fake over real HTTP: a threaded HTTP/1.1 server on loopback relaying to FakeTrakt.
+
+Only here can a body trickle (`Faults.trickle`): one byte per interval, really sleeping in this
+request's server thread.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -73,7 +79,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if not answer.drop:
-            self.wfile.write(content)
+            interval = self.server.fake.faults.take_trickle(urlsplit(self.path).path)
+            if interval is None:
+                self.wfile.write(content)
+                return
+            for i in range(len(content)):
+                self.wfile.write(content[i : i + 1])
+                self.wfile.flush()
+                time.sleep(interval)
             return
         # A reset mid-body: announce the full length, send half, then kill the socket.
         self.wfile.write(content[: len(content) // 2])

@@ -39,6 +39,11 @@ def iso(moment: datetime) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
+def iso_minute(moment: datetime) -> str:
+    """A watch time as Trakt serves it: stored to the minute, `2014-09-01T09:10:00.000Z`."""
+    return f"{as_utc(moment):%Y-%m-%dT%H:%M}:00.000Z"
+
+
 MILLISECOND = timedelta(milliseconds=1)
 
 

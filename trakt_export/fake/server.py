@@ -16,9 +16,16 @@ Faithfulness choices, from Trakt's docs, the trakt/trakt-api contracts and maint
 - Bodies are compact UTF-8 JSON, `Content-Type: application/json; charset=utf-8`.
 - `/oauth/*` goes to `trakt_export.fake.oauth.handle_oauth(fake, request)` (404 until it exists).
 
-Fault order per request: dropped connection is decided first (the body is cut later), then
-forced 429, `fail_next`, `error_rate`, the rate limit (API paths only), then normal routing;
-`truncate_rate` and `underdeliver` alter successful responses.
+- Times: `watched_at`, `last_watched_at`, `rated_at`, `listed_at` and `collected_at` are
+  served to the minute (`…T12:34:00.000Z`), as Trakt stores them; `last_activities` stamps and
+  `updated_at` keep seconds.
+
+Fault order per request (details in `faults`): dropped connection is decided first (the body is
+cut later), then Cloudflare's answers (account budget, redirects, 200 HTML challenge; API paths
+only), forced 429, `fail_next`, `error_rate`, the token-bucket rate limit (API paths only),
+then normal routing (hidden and duplicated items shape listing pages); pagination-header and
+`X-Ratelimit` knobs, `truncate_rate` and `underdeliver` alter responses; `mutate_after`
+callbacks run once the answer is ready; the loopback server may trickle the body.
 """
 
 from __future__ import annotations
@@ -322,14 +329,22 @@ class FakeTrakt:
                 if isinstance(token, Token)
                 else f"client:{request.headers.get('trakt-api-key', '')}"
             )
-        early = self.faults.early(path, bucket, authed)
+        early = None
+        if bucket is not None:
+            query = request.url.query.decode()
+            early = self.faults.edge(request.method, path, bucket, query)
+        if early is None:
+            early = self.faults.early(path, bucket, authed)
         if early is not None:
+            if early.kind:
+                self.stats.fault(early.kind)
             response = self._early(early)
         elif not is_api:
             response = self._oauth(request)
         else:
             with self.lock:
                 response = self._api(request, path, token)
+            response = self.faults.finish(path, response, authed)
             if response.status_code == 200 and self.faults.truncate():
                 whole = response.content
                 response = httpx.Response(
@@ -340,6 +355,8 @@ class FakeTrakt:
                     content=whole[: len(whole) // 2],
                 )
         response.request = request
+        for mutate in self.faults.due_mutations(path):
+            mutate()
         return _Answer(response, drop)
 
     @staticmethod
@@ -481,16 +498,18 @@ class FakeTrakt:
         page = max(_int_param(params, "page", 1), 1)
         total = len(entries)
         served = max(total - self.faults.missing(request.url.path.rstrip("/")), 0)
-        start = (page - 1) * limit
+        start, stop, hidden = self.faults.page_plan(
+            request.url.path.rstrip("/"), page, limit, entries, served
+        )
         noseasons = "noseasons" in params.get("extended", "") and endpoint.endswith("/shows")
         # Rendered pages are kept until the next mutation clears `derived`: the fake's own CPU
         # time must not blur what the benchmarks measure of the client.
         rated = ",".join(map(str, sorted(wanted))) if wanted is not None else "*"
-        key = f"page {endpoint} {rated} {page} {limit} {served} {noseasons}"
+        key = f"page {endpoint} {rated} {start} {stop} {sorted(hidden)} {noseasons}"
         content = user.derived.get(key)
         if content is None:
             # Slice only this page; never copy the whole list per request.
-            body = [render(entries[i]) for i in range(start, min(start + limit, served))]
+            body = [render(entries[i]) for i in range(start, stop) if i not in hidden]
             if noseasons:
                 for item in body:
                     item.pop("seasons", None)

@@ -2,7 +2,9 @@
 
 `listing(user, endpoint)` returns the endpoint's entries in Trakt's order plus the function
 that renders one entry, so the server renders only the page it serves. Derived lists are
-memoised on the user (`UserData.derived`) until the next mutation.
+memoised on the user (`UserData.derived`) until the next mutation. Watch, rating, list and
+collection times are rendered to the minute (`iso_minute`), as Trakt stores them;
+`last_activities`, `updated_at` and profile stamps keep seconds.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from trakt_export.fake.records import (
     UserData,
     Watch,
     iso,
+    iso_minute,
 )
 
 Json = dict[str, Any]
@@ -109,20 +112,22 @@ def typed_item(item: Item) -> Json:
 
 
 def history_entry(watch: Watch) -> Json:
-    return {"id": watch.id, "watched_at": iso(watch.watched_at), "action": watch.action} | (
+    return {"id": watch.id, "watched_at": iso_minute(watch.watched_at), "action": watch.action} | (
         typed_item(watch.item)
     )
 
 
 def rating_entry(rating: Rating) -> Json:
-    return {"rated_at": iso(rating.rated_at), "rating": rating.rating} | typed_item(rating.item)
+    return {"rated_at": iso_minute(rating.rated_at), "rating": rating.rating} | typed_item(
+        rating.item
+    )
 
 
 def watchlist_entry(entry: Listed) -> Json:
     return {
         "rank": entry.rank,
         "id": entry.id,
-        "listed_at": iso(entry.listed_at),
+        "listed_at": iso_minute(entry.listed_at),
         "notes": entry.notes,
     } | typed_item(entry.item)
 
@@ -130,7 +135,7 @@ def watchlist_entry(entry: Listed) -> Json:
 def collected_movie_entry(entry: Collected) -> Json:
     assert isinstance(entry.item, Film)
     return {
-        "collected_at": iso(entry.collected_at),
+        "collected_at": iso_minute(entry.collected_at),
         "updated_at": iso(entry.updated_at or entry.collected_at),
         "type": "movie",
         "movie": movie_json(entry.item),
@@ -151,7 +156,7 @@ class WatchedFilm:
 def watched_movie_entry(entry: WatchedFilm) -> Json:
     return {
         "plays": entry.plays,
-        "last_watched_at": iso(entry.last_watched_at),
+        "last_watched_at": iso_minute(entry.last_watched_at),
         "last_updated_at": iso(entry.last_watched_at),
         "movie": movie_json(entry.film),
     }
@@ -194,7 +199,7 @@ def watched_show_entry(group: ShowGroup) -> Json:
     assert group.latest is not None
     return {
         "plays": sum(slot[0] for slot in group.episodes.values()),
-        "last_watched_at": iso(group.latest),
+        "last_watched_at": iso_minute(group.latest),
         "last_updated_at": iso(group.latest),
         "reset_at": None,
         "show": show_json(group.show) | {"aired_episodes": group.show.aired_episodes},
@@ -202,7 +207,7 @@ def watched_show_entry(group: ShowGroup) -> Json:
             lambda number, slot: {
                 "number": number,
                 "plays": slot[0],
-                "last_watched_at": iso(slot[1]),
+                "last_watched_at": iso_minute(slot[1]),
             }
         ),
     }
@@ -216,7 +221,11 @@ def collected_show_entry(group: ShowGroup) -> Json:
         "type": "show",
         "show": show_json(group.show),
         "seasons": group.seasons(
-            lambda number, slot: {"number": number, "collected_at": iso(slot[1]), "metadata": {}}
+            lambda number, slot: {
+                "number": number,
+                "collected_at": iso_minute(slot[1]),
+                "metadata": {},
+            }
         ),
     }
 

@@ -1,4 +1,4 @@
-"""Request counters of the fake: totals, per path and status, concurrency, 429s, the log."""
+"""Request counters of the fake: totals, per path and status, concurrency, 429s, faults, the log."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ class Stats:
             # Requests already inside stay counted, so max starts from them.
             self.max_in_flight = self.in_flight
             self.served_429 = 0
+            # Answers given by a fault instead of Trakt, by kind ("budget" = refused with 429
+            # by the account budget, "challenge", "redirect").
+            self.faults: Counter[str] = Counter()
             self.requests: list[Seen] = []
 
     def enter(self, seen: Seen) -> None:
@@ -41,6 +44,15 @@ class Stats:
             self.requests.append(seen)
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def fault(self, kind: str) -> None:
+        with self._lock:
+            self.faults[kind] += 1
+
+    @property
+    def budget_refused(self) -> int:
+        """Requests the account budget refused with Cloudflare's 429."""
+        return self.faults["budget"]
 
     def leave(self, status: int | None) -> None:
         """`status` is None when the connection was dropped instead of answered."""

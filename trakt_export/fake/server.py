@@ -17,8 +17,9 @@ Faithfulness choices, from Trakt's docs, the trakt/trakt-api contracts and maint
 - `/oauth/*` goes to `trakt_export.fake.oauth.handle_oauth(fake, request)` (404 until it exists).
 
 Fault order per request: dropped connection is decided first (the body is cut later), then
-forced 429, `fail_next`, `error_rate`, the rate limit (API paths only), then normal routing;
-`truncate_rate` and `underdeliver` alter successful responses.
+access refusals (`fake.access`, see access.py), forced 429, `fail_next`, `error_rate`, the
+rate limit (API paths only), then normal routing; `truncate_rate` and `underdeliver` alter
+successful responses.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from typing import Any
 
 import httpx
 
+from trakt_export.fake.access import Access
 from trakt_export.fake.faults import Early, Faults
 from trakt_export.fake.records import (
     MILLISECOND,
@@ -125,6 +127,7 @@ class FakeTrakt:
         self.tokens: dict[str, Token] = {}
         self.stats = Stats()
         self.faults = Faults(lambda: self.clock())
+        self.access = Access()  # Cloudflare 403, 420/423/426, dead app: see access.py
         self.lock = threading.RLock()
         self._token_serial = 0
 
@@ -322,8 +325,11 @@ class FakeTrakt:
                 if isinstance(token, Token)
                 else f"client:{request.headers.get('trakt-api-key', '')}"
             )
-        early = self.faults.early(path, bucket, authed)
-        if early is not None:
+        refused = self.access.screen(self, request, path, token)
+        early = None if refused is not None else self.faults.early(path, bucket, authed)
+        if refused is not None:
+            response = refused
+        elif early is not None:
             response = self._early(early)
         elif not is_api:
             response = self._oauth(request)

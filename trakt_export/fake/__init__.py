@@ -4,13 +4,16 @@ Use it as the innermost httpx transport (`FakeTrakt(ds).transport()`), or over r
 loopback (`with fake.serve() as url:` / `python -m trakt_export.fake serve`).
 """
 
-from trakt_export.fake.datasets import edge, large, sample, sized
+from trakt_export.fake.access import Access
+from trakt_export.fake.datasets import edge, large, reality, sample, sized
 from trakt_export.fake.faults import Faults
 from trakt_export.fake.records import (
+    UNKNOWN_DATE,
     Collected,
     Dataset,
     Episode,
     Film,
+    Gone,
     Listed,
     Person,
     Rating,
@@ -24,12 +27,15 @@ from trakt_export.fake.server import FakeTrakt
 from trakt_export.fake.stats import Stats
 
 __all__ = [
+    "UNKNOWN_DATE",
+    "Access",
     "Collected",
     "Dataset",
     "Episode",
     "FakeTrakt",
     "Faults",
     "Film",
+    "Gone",
     "Listed",
     "Person",
     "Rating",
@@ -41,6 +47,7 @@ __all__ = [
     "Watch",
     "edge",
     "large",
+    "reality",
     "sample",
     "sized",
 ]

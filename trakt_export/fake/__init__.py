@@ -6,13 +6,16 @@ including how the real Trakt and Cloudflare fetch (budget, hidden items, challen
 switched on through `fake.faults`; `fake.mutations` holds data changes for `mutate_after`.
 """
 
-from trakt_export.fake.datasets import edge, large, sample, sized
+from trakt_export.fake.access import Access
+from trakt_export.fake.datasets import edge, large, reality, sample, sized
 from trakt_export.fake.faults import Faults
 from trakt_export.fake.records import (
+    UNKNOWN_DATE,
     Collected,
     Dataset,
     Episode,
     Film,
+    Gone,
     Listed,
     Person,
     Rating,
@@ -26,12 +29,15 @@ from trakt_export.fake.server import FakeTrakt
 from trakt_export.fake.stats import Stats
 
 __all__ = [
+    "UNKNOWN_DATE",
+    "Access",
     "Collected",
     "Dataset",
     "Episode",
     "FakeTrakt",
     "Faults",
     "Film",
+    "Gone",
     "Listed",
     "Person",
     "Rating",
@@ -43,6 +49,7 @@ __all__ = [
     "Watch",
     "edge",
     "large",
+    "reality",
     "sample",
     "sized",
 ]

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
 
-from trakt_export.fake.datasets import edge, large, sample, sized
+from trakt_export.fake.datasets import edge, large, reality, sample, sized
 from trakt_export.fake.loopback import start
 from trakt_export.fake.records import Dataset
 from trakt_export.fake.server import FakeTrakt
@@ -24,11 +24,16 @@ from trakt_export.fake.server import FakeTrakt
 # Long enough that a demo token never expires during a session (ten years).
 SERVE_TOKEN_LIFETIME = 10 * 365 * 24 * 3600
 
-_DATASETS: dict[str, Callable[[], Dataset]] = {"sample": sample, "edge": edge, "large": large}
+_DATASETS: dict[str, Callable[[], Dataset]] = {
+    "sample": sample,
+    "edge": edge,
+    "large": large,
+    "reality": reality,
+}
 
 
 def dataset_named(spec: str) -> Dataset:
-    """`sample`, `edge`, `large` or `sized:N`."""
+    """`sample`, `edge`, `large`, `reality` or `sized:N`."""
     if spec.startswith("sized:"):
         try:
             count = int(spec.removeprefix("sized:"))
@@ -36,7 +41,8 @@ def dataset_named(spec: str) -> Dataset:
             raise argparse.ArgumentTypeError(f"sized:N needs a number, got {spec!r}") from None
         return sized(count)
     if spec not in _DATASETS:
-        raise argparse.ArgumentTypeError(f"unknown dataset {spec!r} (sample|edge|large|sized:N)")
+        names = "|".join(_DATASETS)
+        raise argparse.ArgumentTypeError(f"unknown dataset {spec!r} ({names}|sized:N)")
     return _DATASETS[spec]()
 
 

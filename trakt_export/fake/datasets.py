@@ -1,4 +1,5 @@
-"""Deterministic datasets for the fake: edge cases, a demo library, large and sized ones.
+"""Deterministic datasets for the fake: edge cases, a demo library, real-Trakt oddities, large and
+sized ones.
 
 Every function builds a fresh `Dataset` (mutations on one fake never leak into another).
 Times are fixed UTC datetimes; `sized` uses a seeded generator, nothing else is random.
@@ -9,13 +10,17 @@ from __future__ import annotations
 import functools
 import random
 import zlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from trakt_export.fake.records import (
+    UNKNOWN_DATE,
     Collected,
     Dataset,
     Episode,
     Film,
+    Gone,
+    Item,
     Listed,
     Person,
     Rating,
@@ -36,7 +41,7 @@ def person(name: str) -> Person:
 
 def film(
     trakt: int,
-    title: str,
+    title: str | None,
     year: int | None,
     imdb: str | None,
     tmdb: int | None,
@@ -52,14 +57,12 @@ class _Log:
         self.next_id = first_id
         self.events: list[Watch] = []
 
-    def watch(self, item: Film | Episode, when: datetime, action: str = "watch") -> None:
+    def watch(self, item: Film | Episode | Gone, when: datetime, action: str = "watch") -> None:
         self.events.append(Watch(self.next_id, when, action, item))
         self.next_id += 1
 
 
-def _listed(
-    entries: list[tuple[Film | Show | Season | Episode, datetime, str | None]],
-) -> list[Listed]:
+def _listed(entries: Sequence[tuple[Item, datetime, str | None]]) -> list[Listed]:
     return [
         Listed(id=500 + rank, rank=rank, listed_at=when, item=item, notes=notes)
         for rank, (item, when, notes) in enumerate(entries, start=1)
@@ -311,6 +314,85 @@ def sample() -> Dataset:
         watchlist=watchlist,
     )
     return Dataset(users={"demo": demo}, films=films)
+
+
+# ----- reality ---------------------------------------------------------------------------
+
+REALITY_ZONE = "America/Los_Angeles"
+
+
+def reality() -> Dataset:
+    """`reality-user` (Los Angeles): what real Trakt serves in 2026 and the other datasets lack.
+
+    Unknown-date plays (at the epoch), null media objects, films without title, ids or year,
+    and plays around local midnight. See TRAKT-REALITY.md and SPEC §5.
+    """
+    f = {
+        3001: film(3001, "Seen Long Ago", 1984, "tt0087332", 620, "Ivan Reitman"),
+        3002: film(3002, "Watched Again", 1999, "tt0133093", 603, "Lana Wachowski"),
+        3003: film(3003, "Rated From Memory", 1975, "tt0073486", 510, "Milos Forman"),
+        # Trakt has the ids but the metadata is gone: `title: null`.
+        3004: film(3004, None, 2011, "tt1568346", 65754),
+        # Neither title nor IMDb/TMDB id: Letterboxd could not match it.
+        3005: film(3005, None, None, None, None),
+        3006: film(3006, "Announced Project", None, "tt9999950", 999950, "Ann Nouncer"),
+        3007: film(3007, "Late Show", 2019, "tt8772262", 530385, "Ari Aster"),
+        3008: film(3008, "Early Bird", 2017, "tt5580390", 399055, "Guillermo del Toro"),
+        3009: film(3009, "Night Owl", 2014, "tt2872718", 242582, "Dan Gilroy"),
+        3010: film(3010, "Plain Film", 2002, "tt0280707", 1360, "Someone Plain"),
+    }
+    removed = Gone("movie")
+    log = _Log(40_001)
+    # Logged in this order (ids increase); the history serves them newest first.
+    plan: list[tuple[Film | Gone, datetime, str]] = [
+        (f[3001], UNKNOWN_DATE, "watch"),  # only unknown-date plays, twice
+        (f[3001], UNKNOWN_DATE, "watch"),
+        (f[3002], UNKNOWN_DATE, "watch"),  # unknown date, then dated rewatches
+        (f[3003], UNKNOWN_DATE, "watch"),  # unknown date, and rated
+        (f[3010], utc(2024, 1, 20, 20), "watch"),
+        (removed, utc(2024, 2, 1, 20), "scrobble"),  # a play of a film Trakt no longer has
+        # 10:00 and 19:00 PST on 9 March: one local day, two UTC days.
+        (f[3002], utc(2024, 3, 9, 18), "checkin"),
+        (f[3002], utc(2024, 3, 10, 3), "scrobble"),
+        (f[3004], utc(2024, 4, 2, 20), "watch"),
+        (f[3005], utc(2024, 4, 3, 20), "watch"),
+        (f[3006], utc(2024, 4, 4, 20), "watch"),
+        # 23:59 PDT on 31 May and 00:01 PDT on 1 June (06:59 / 07:01 UTC on 1 June).
+        (f[3007], utc(2024, 6, 1, 6, 59), "scrobble"),
+        (f[3008], utc(2024, 6, 1, 7, 1), "scrobble"),
+        # 23:30 UTC on 15 June: 16:30 in Los Angeles, already 16 June in Berlin and Tokyo.
+        (f[3009], utc(2024, 6, 15, 23, 30), "watch"),
+        (f[3002], utc(2024, 7, 4, 4, 30), "watch"),  # 21:30 PDT on 3 July
+    ]
+    for item, when, action in plan:
+        log.watch(item, when, action)
+    rated = utc(2024, 8, 1, 12)
+    ratings = [
+        Rating(rated, 9, f[3003]),
+        Rating(rated + timedelta(minutes=1), 7, f[3002]),
+        Rating(rated + timedelta(minutes=2), 6, f[3004]),
+        Rating(rated + timedelta(minutes=3), 4, removed),
+        Rating(rated + timedelta(minutes=4), 5, f[3005]),
+        Rating(rated + timedelta(minutes=5), 8, f[3010]),
+    ]
+    watchlist = _listed(
+        [
+            (f[3006], utc(2024, 5, 1, 8), "no year yet"),
+            (removed, utc(2024, 5, 2, 8), None),
+            (f[3004], utc(2024, 5, 3, 8), None),
+            (f[3005], utc(2024, 5, 4, 8), None),
+        ]
+    )
+    user = UserData(
+        username="reality-user",
+        name="Real Trakt",
+        timezone=REALITY_ZONE,
+        history=log.events,
+        ratings=ratings,
+        collection=[Collected(utc(2023, 12, 24, 18), f[3001])],
+        watchlist=watchlist,
+    )
+    return Dataset(users={"reality-user": user}, films=f)
 
 
 # ----- large and sized --------------------------------------------------------------------

@@ -1,8 +1,12 @@
 """The fake's OAuth (`/oauth/*` on auth_url): device flow, refresh with rotation, revoke.
 
-Status codes follow Trakt's device-flow docs: 400 pending, 404 invalid code, 409 already used,
-410 expired, 418 denied, 429 slow down. A refresh spends its refresh token: the old pair is
-revoked and reusing it answers 400 `invalid_grant`. Knobs and counters live in `oauth_state(fake)`.
+Status codes follow Trakt's device-flow docs: 400 pending (with no body: the contract's
+`z.undefined()`), 404 invalid code, 409 already used, 410 expired, 418 denied, 429 slow down.
+A refresh spends its refresh token: the old pair is revoked and reusing it answers 400
+`invalid_grant`. The refresh must carry the app's configured `redirect_uri` (tokenBaseSchema):
+another one answers 401 `invalid_grant` and spends nothing. A deleted or blocked app
+(`app_status`) answers 401 `invalid_client` on every token call. Knobs and counters live in
+`oauth_state(fake)`.
 """
 
 from __future__ import annotations
@@ -23,6 +27,11 @@ if TYPE_CHECKING:
 
 JSON_TYPE = "application/json; charset=utf-8"
 VERIFICATION_URL = "https://trakt.tv/activate"
+OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
+INVALID_GRANT = (
+    "The provided authorization grant is invalid, expired, revoked, does not match the "
+    "redirection URI used in the authorization request, or was issued to another client."
+)
 
 
 @dataclass(slots=True)
@@ -49,6 +58,8 @@ class OAuthState:
     slow_down_polls: int = 0  # the first N polls of each code answer 429 (slow down)
     enforce_interval: bool = False  # 429 when polled sooner than `interval` (fake clock)
     token_lifetime: int | None = None  # lifetime of issued/refreshed tokens; None = default
+    redirect_uri: str = OOB_REDIRECT  # the app's configured redirect URI; refreshes must match
+    app_status: str = "active"  # active | deleted | blocked (invalid_client, API bare 403)
     refreshes: int = 0  # successful refreshes
     refresh_tokens_seen: list[str] = field(default_factory=list)  # every refresh_token sent
     revoked: list[str] = field(default_factory=list)  # access tokens revoked via /oauth/revoke
@@ -100,6 +111,13 @@ def handle_oauth(fake: FakeTrakt, request: httpx.Request) -> httpx.Response:
     params = _params(request)
     state = oauth_state(fake)
     with fake.lock:
+        if state.app_status != "active":
+            return _error(
+                401,
+                "invalid_client",
+                "Client authentication failed due to unknown client, no client authentication "
+                "included, or unsupported authentication method.",
+            )
         if path == "/oauth/device/code":
             if params.get("client_id") != fake.client_id:
                 return _error(401, "invalid_client", "Unknown client_id")
@@ -165,7 +183,7 @@ def _device_token(fake: FakeTrakt, state: OAuthState, code: str) -> httpx.Respon
         return _error(429, "slow_down", "Polling too quickly")
     answered = device.polls - state.slow_down_polls
     if answered <= state.approve_after_polls:
-        return _error(400, "authorization_pending", "Waiting for the user to approve")
+        return httpx.Response(400, content=b"")  # pending: Trakt sends no body
     if state.outcome == "deny":
         return _error(418, "access_denied", "The user denied the request")
     if state.outcome == "expire":
@@ -186,14 +204,11 @@ def _token(fake: FakeTrakt, state: OAuthState, params: dict[str, str]) -> httpx.
         return _error(400, "unsupported_grant_type", "Only refresh_token is supported here")
     refresh = params.get("refresh_token", "")
     state.refresh_tokens_seen.append(refresh)
+    if params.get("redirect_uri") != state.redirect_uri:
+        return _error(401, "invalid_grant", INVALID_GRANT)  # the refresh token stays valid
     old = fake.token_by_refresh(refresh)
     if old is None:
-        return _error(
-            400,
-            "invalid_grant",
-            "The provided authorization grant is invalid, expired, revoked, or was issued "
-            "to another client.",
-        )
+        return _error(400, "invalid_grant", INVALID_GRANT)
     fake.revoke_token(old.access_token)  # rotation: the old pair is spent
     state.refreshes += 1
     return _json(200, token_json(fake.issue_token(old.username, state.token_lifetime)))

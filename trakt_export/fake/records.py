@@ -46,6 +46,10 @@ def iso_minute(moment: datetime) -> str:
 
 MILLISECOND = timedelta(milliseconds=1)
 
+# "Watched, date unknown" (Trakt, since October 2025): such a play is stored and served at the
+# Unix epoch, `1970-01-01T00:00:00.000Z`. Give it as a Watch's `watched_at`.
+UNKNOWN_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 @dataclass(frozen=True, slots=True)
 class Person:
@@ -59,8 +63,11 @@ class Person:
 
 @dataclass(frozen=True, slots=True)
 class Film:
+    """A catalogue film. Trakt can serve `title: null` (and `year: null`) for films it has ids
+    for but whose metadata is gone; a film may also lack both IMDb and TMDB ids."""
+
     trakt: int
-    title: str
+    title: str | None
     year: int | None
     imdb: str | None
     tmdb: int | None
@@ -68,7 +75,7 @@ class Film:
 
     @property
     def slug(self) -> str:
-        base = slugify(self.title) or str(self.trakt)
+        base = slugify(self.title or "") or str(self.trakt)
         return f"{base}-{self.year}" if self.year else base
 
 
@@ -110,17 +117,29 @@ class Episode:
     tvdb: int | None = None
 
 
-Item = Film | Show | Season | Episode
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """A media object Trakt serves as null (`"movie": null`, the contract's `nullish()`): the
+    item was removed from the catalogue, but the user's record of it stays and keeps its type."""
+
+    kind: str = "movie"  # movie | show | season | episode
+
+
+Item = Film | Show | Season | Episode | Gone
 
 
 @dataclass(slots=True)
 class Watch:
-    """One history event (a play of a film or an episode)."""
+    """One history event (a play of a film or an episode); `UNKNOWN_DATE` = date unknown."""
 
     id: int
     watched_at: datetime
     action: str  # scrobble | checkin | watch
-    item: Film | Episode
+    item: Film | Episode | Gone
+
+    @property
+    def unknown_date(self) -> bool:
+        return self.watched_at == UNKNOWN_DATE
 
 
 @dataclass(slots=True)
@@ -157,7 +176,8 @@ class UserData:
     name: str | None = None
     timezone: str = "UTC"
     joined_at: datetime = field(default_factory=lambda: utc(2012, 3, 4, 5, 6, 7))
-    vip: bool = False
+    vip: bool = False  # False: VIP-only endpoints (see `Access.vip_only`) answer 426
+    locked: bool = False  # True: every call made as or about this user answers 423
     history: list[Watch] = field(default_factory=list)
     ratings: list[Rating] = field(default_factory=list)
     collection: list[Collected] = field(default_factory=list)

@@ -21,9 +21,10 @@ Faithfulness choices, from Trakt's docs, the trakt/trakt-api contracts and maint
   `updated_at` keep seconds.
 
 Fault order per request (details in `faults`): dropped connection is decided first (the body is
-cut later), then Cloudflare's answers (account budget, redirects, 200 HTML challenge; API paths
-only), forced 429, `fail_next`, `error_rate`, the token-bucket rate limit (API paths only),
-then normal routing (hidden and duplicated items shape listing pages); pagination-header and
+cut later), then access refusals (`fake.access`, see access.py: 420/423/426, Cloudflare 403),
+Cloudflare's answers (account budget, redirects, 200 HTML challenge; API paths only), forced
+429, `fail_next`, `error_rate`, the token-bucket rate limit (API paths only), then normal
+routing (hidden and duplicated items shape listing pages); pagination-header and
 `X-Ratelimit` knobs, `truncate_rate` and `underdeliver` alter responses; `mutate_after`
 callbacks run once the answer is ready; the loopback server may trickle the body.
 """
@@ -43,6 +44,7 @@ from typing import Any
 
 import httpx
 
+from trakt_export.fake.access import Access
 from trakt_export.fake.faults import Early, Faults
 from trakt_export.fake.records import (
     MILLISECOND,
@@ -132,6 +134,7 @@ class FakeTrakt:
         self.tokens: dict[str, Token] = {}
         self.stats = Stats()
         self.faults = Faults(lambda: self.clock())
+        self.access = Access()  # Cloudflare 403, 420/423/426, dead app: see access.py
         self.lock = threading.RLock()
         self._token_serial = 0
 
@@ -329,13 +332,16 @@ class FakeTrakt:
                 if isinstance(token, Token)
                 else f"client:{request.headers.get('trakt-api-key', '')}"
             )
+        refused = self.access.screen(self, request, path, token)
         early = None
-        if bucket is not None:
+        if refused is None and bucket is not None:
             query = request.url.query.decode()
             early = self.faults.edge(request.method, path, bucket, query)
-        if early is None:
+        if refused is None and early is None:
             early = self.faults.early(path, bucket, authed)
-        if early is not None:
+        if refused is not None:
+            response = refused
+        elif early is not None:
             if early.kind:
                 self.stats.fault(early.kind)
             response = self._early(early)

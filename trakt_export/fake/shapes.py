@@ -17,6 +17,7 @@ from trakt_export.fake.records import (
     Collected,
     Episode,
     Film,
+    Gone,
     Item,
     Listed,
     Rating,
@@ -97,8 +98,19 @@ def episode_json(episode: Episode) -> Json:
     }
 
 
+def kind_of(item: Item) -> str:
+    """`movie`, `show`, `season` or `episode` (a `Gone` item keeps its kind)."""
+    return item.kind if isinstance(item, Gone) else _TYPE_OF[type(item)]
+
+
 def typed_item(item: Item) -> Json:
-    """`{"type": ..., "<type>": {...}}` plus the parent show for seasons and episodes."""
+    """`{"type": ..., "<type>": {...}}` plus the parent show for seasons and episodes; a `Gone`
+    item's media object (and parent show) is null, as Trakt serves removed items."""
+    if isinstance(item, Gone):
+        body: Json = {"type": item.kind, item.kind: None}
+        if item.kind in ("season", "episode"):
+            body["show"] = None
+        return body
     if isinstance(item, Film):
         return {"type": "movie", "movie": movie_json(item)}
     if isinstance(item, Show):
@@ -245,7 +257,8 @@ def _history(user: UserData) -> list[Watch]:
 def _by_type(user: UserData, key: str, source: Sequence[Any], wanted: type) -> list[Any]:
     view: list[Any] | None = user.derived.get(key)
     if view is None:
-        view = [entry for entry in source if isinstance(entry.item, wanted)]
+        label = _TYPE_OF[wanted]
+        view = [entry for entry in source if kind_of(entry.item) == label]
         user.derived[key] = view
     return view
 
@@ -404,16 +417,16 @@ def activity_times(user: UserData) -> dict[tuple[str, str], datetime]:
             times[(section, key)] = moment
 
     for watch in user.history:
-        seen(
-            "movies" if isinstance(watch.item, Film) else "episodes", "watched_at", watch.watched_at
-        )
+        # An unknown-date play sits at the epoch, before joined_at: it never moves the stamp
+        # (logging one through the fake bumps `watched_at` to the clock instead).
+        seen(kind_of(watch.item) + "s", "watched_at", watch.watched_at)
     for collected in user.collection:
         section = "movies" if isinstance(collected.item, Film) else "episodes"
         seen(section, "collected_at", collected.updated_at or collected.collected_at)
     for rating in user.ratings:
-        seen(_TYPE_OF[type(rating.item)] + "s", "rated_at", rating.rated_at)
+        seen(kind_of(rating.item) + "s", "rated_at", rating.rated_at)
     for entry in user.watchlist:
-        seen(_TYPE_OF[type(entry.item)] + "s", "watchlisted_at", entry.listed_at)
+        seen(kind_of(entry.item) + "s", "watchlisted_at", entry.listed_at)
         seen("watchlist", "updated_at", entry.listed_at)
     for where, moment in user.bumped.items():
         seen(*where, moment)

@@ -2,6 +2,8 @@
 
 Each file holds the complete, unpaginated JSON of the matching API endpoint, in the API's item
 shape; the history is split in numbered chunks (`watched-history-1.json`, `-2.json`, ...).
+Every other layout real exports use (paged kinds, category folders, `__MACOSX/`, extras, two
+accounts) is written by `trakt_export.fake.ziplayouts.write_trakt_zip`.
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def edge() -> Dataset:
     ]
     ratings += [
         Rating(utc(2023, 4, 13, 9), 10, BREAKING_BAD),
-        Rating(utc(2023, 4, 13, 9, 1), 9, Season(BREAKING_BAD, 1)),
+        Rating(utc(2023, 4, 13, 9, 1), 9, Season(BREAKING_BAD, 1, aired_episodes=7)),
         Rating(utc(2023, 4, 13, 9, 2), 8, BB_EPISODES[0]),
     ]
     watchlist = _listed(
@@ -383,7 +383,7 @@ def large() -> Dataset:
         for i, s in enumerate(show_list[:260])
     ]
     ratings += [
-        Rating(rated + timedelta(days=2, minutes=i), 1 + (i + 5) % 10, Season(s, 1))
+        Rating(rated + timedelta(days=2, minutes=i), 1 + (i + 5) % 10, Season(s, 1, 2))
         for i, s in enumerate(show_list[:260])
     ]
     ratings += [

@@ -16,15 +16,21 @@ from trakt_export.fake.datasets import edge, large, sample, sized
 from trakt_export.fake.loopback import start
 from trakt_export.fake.records import Dataset
 from trakt_export.fake.server import FakeTrakt
+from trakt_export.fake.socialsets import heavy_tv
 
 # Long enough that a demo token never expires during a session (ten years).
 SERVE_TOKEN_LIFETIME = 10 * 365 * 24 * 3600
 
-_DATASETS: dict[str, Callable[[], Dataset]] = {"sample": sample, "edge": edge, "large": large}
+_DATASETS: dict[str, Callable[[], Dataset]] = {
+    "sample": sample,
+    "edge": edge,
+    "large": large,
+    "heavy_tv": heavy_tv,
+}
 
 
 def dataset_named(spec: str) -> Dataset:
-    """`sample`, `edge`, `large` or `sized:N`."""
+    """`sample`, `edge`, `large`, `heavy_tv` or `sized:N`."""
     if spec.startswith("sized:"):
         try:
             count = int(spec.removeprefix("sized:"))
@@ -32,7 +38,9 @@ def dataset_named(spec: str) -> Dataset:
             raise argparse.ArgumentTypeError(f"sized:N needs a number, got {spec!r}") from None
         return sized(count)
     if spec not in _DATASETS:
-        raise argparse.ArgumentTypeError(f"unknown dataset {spec!r} (sample|edge|large|sized:N)")
+        raise argparse.ArgumentTypeError(
+            f"unknown dataset {spec!r} (sample|edge|large|heavy_tv|sized:N)"
+        )
     return _DATASETS[spec]()
 
 

@@ -25,6 +25,7 @@ from trakt_export.fake.records import (
     Watch,
     utc,
 )
+from trakt_export.fake.socialsets import add_edge_social, add_sample_social
 
 
 @functools.cache
@@ -199,6 +200,7 @@ def edge() -> Dataset:
         collection=collection,
         watchlist=watchlist,
     )
+    add_edge_social(edge_user, f, BREAKING_BAD, THE_OFFICE, BB_EPISODES)
 
     private_log = _Log(9001)
     private_log.watch(f[13], utc(2023, 2, 3, 20), "scrobble")
@@ -310,6 +312,7 @@ def sample() -> Dataset:
         collection=collection,
         watchlist=watchlist,
     )
+    add_sample_social(demo, watched, watchlisted)
     return Dataset(users={"demo": demo}, films=films)
 
 

@@ -11,9 +11,12 @@ Faithfulness choices, from Trakt's docs, the trakt/trakt-api contracts and maint
 - `/users/{slug}/*` of a private user without a token of that user -> 401 with
   `X-Private-User: true` (Trakt's answer; 403 would mean a bad API key). Unknown user -> 404.
 - Lists: `page` (default 1), `limit` (default 100, silently clamped to 250; 100 for
-  watched/shows); headers `X-Pagination-Page/-Limit/-Page-Count/-Item-Count`; page count is
+  watched/shows with `extended=progress`, the only way to get its `seasons`; season 0 only
+  with `specials=true`); headers `X-Pagination-Page/-Limit/-Page-Count/-Item-Count`; page count is
   at least 1; a page past the end is `[]` with 200. Unparsable numbers fall back to defaults.
 - Bodies are compact UTF-8 JSON, `Content-Type: application/json; charset=utf-8`.
+- Comments, lists, favorites, notes, stats, `/sync/playback` and `/users/hidden/*` are
+  answered by `social.extra_route` (one hook in `_user_route`); see `social.py`/`account.py`.
 - `/oauth/*` goes to `trakt_export.fake.oauth.handle_oauth(fake, request)` (404 until it exists).
 
 Fault order per request: dropped connection is decided first (the body is cut later), then

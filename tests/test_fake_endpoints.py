@@ -117,6 +117,7 @@ def test_comment_replies_only_on_request(me: httpx.Client) -> None:
     both = me.get("/users/me/comments", params={"include_replies": "true"})
     assert paged(both)[3] == 9
     assert me.get("/users/me/comments/bogus/all").status_code == 404
+    assert me.get("/sync/comments").status_code == 404  # Trakt has no such path
     assert me.get("/users/me/comments/all/people").status_code == 404
 
 

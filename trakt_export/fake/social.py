@@ -63,7 +63,7 @@ def extra_route(
 ) -> httpx.Response | None:
     head, rest = parts[0], parts[1:]
     path = request.url.path
-    if head == "comments":
+    if head == "comments" and not path.startswith("/sync/"):
         return comments(request, user, rest)
     if head == "lists" and not path.startswith("/sync/"):
         return lists(request, user, rest, owner)

@@ -127,7 +127,7 @@ def test_default_limit_is_100_and_limits_clamp_to_250() -> None:
         assert clamped.headers["X-Pagination-Limit"] == "250"
         assert len(clamped.json()) == 250
         assert clamped.headers["X-Pagination-Page-Count"] == "3"  # 600 plays
-        shows = c.get("/sync/watched/shows", params={"limit": 250})
+        shows = c.get("/sync/watched/shows", params={"limit": 250, "extended": "progress"})
         assert shows.headers["X-Pagination-Limit"] == "100"
         assert len(shows.json()) == 100
 
@@ -323,7 +323,7 @@ def test_watched_movies_derive_from_history(fake: FakeTrakt) -> None:
 
 
 def test_watched_shows_nest_seasons_and_episodes(edge_client: httpx.Client) -> None:
-    shows = edge_client.get("/sync/watched/shows").json()
+    shows = edge_client.get("/sync/watched/shows", params={"extended": "progress"}).json()
     assert shows[0]["show"]["title"] == "Breaking Bad"
     assert shows[0]["show"]["aired_episodes"] == 62
     assert shows[0]["reset_at"] is None

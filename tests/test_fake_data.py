@@ -186,7 +186,7 @@ def test_stats_count_unknown_date_plays_like_any_other() -> None:
     stats = user_stats(user)
     film_plays = [w for w in user.history if not isinstance(w.item, Gone)]
     assert stats["movies"]["plays"] == len(film_plays) + 1  # plus the removed film's play
-    assert stats["movies"]["watched"] == len({w.item.trakt for w in film_plays})  # type: ignore[union-attr]
+    assert stats["movies"]["watched"] == len({w.item.trakt for w in film_plays})
     assert stats["movies"]["ratings"] == stats["ratings"]["total"] == 6
     assert sum(stats["ratings"]["distribution"].values()) == 6
 
@@ -405,15 +405,18 @@ def test_a_locked_account_answers_423_to_its_own_and_public_calls(
 
 def test_vip_only_endpoints_answer_426_to_free_accounts(fake: FakeTrakt, token: Token) -> None:
     path = f"/users/{USER}/notes"
-    assert call(fake, "GET", path, api_headers(token)).status_code == 404  # not VIP-only yet
-    fake.access.vip_only.add("notes")
-    response = call(fake, "GET", path, api_headers(token))
+    assert call(fake, "GET", path, api_headers(token)).status_code == 426  # the route's own rule
+    ratings = f"/users/{USER}/ratings/movies"
+    assert call(fake, "GET", ratings, api_headers(token)).status_code == 200
+    fake.access.vip_only.add("ratings")  # the knob makes any segment VIP-only
+    response = call(fake, "GET", ratings, api_headers(token))
     assert (response.status_code, response.content) == (426, b"")
     assert response.headers["x-vip-user"] == "false"
-    assert call(fake, "GET", "/users/me/notes", api_headers(token)).status_code == 426
+    assert call(fake, "GET", "/sync/ratings/movies", api_headers(token)).status_code == 426
     assert call(fake, "GET", "/sync/history", api_headers(token)).status_code == 200
     fake.dataset.users[USER].vip = True
-    assert call(fake, "GET", path, api_headers(token)).status_code == 404  # through to routing
+    assert call(fake, "GET", path, api_headers(token)).status_code == 200
+    assert call(fake, "GET", ratings, api_headers(token)).status_code == 200
 
 
 def test_refusals_come_before_faults_and_leave_them_pending(fake: FakeTrakt, token: Token) -> None:
@@ -558,7 +561,8 @@ def test_paged_layout_numbers_every_kind(tmp_path: Path) -> None:
         )
         assert numbered and numbered[0] == f"{stem}-1.json", stem
         merged = [item for name in numbered for item in files[name]]
-        assert merged == fake.user_json("edge-user", endpoint), stem
+        whole = endpoint == "watched/shows"  # the ZIP holds every season (and specials)
+        assert merged == fake.user_json("edge-user", endpoint, progress=whole, specials=whole), stem
         assert all(len(files[name]) <= 2 for name in numbered)
     assert "watched-movies-1.json" in files and "lists-watchlist-3.json" in files
     assert files["user-settings.json"]["account"]["timezone"] == "Europe/Berlin"

@@ -20,6 +20,7 @@ from trakt_export.fake.datasets import edge, large, reality, sample, sized
 from trakt_export.fake.loopback import start
 from trakt_export.fake.records import Dataset
 from trakt_export.fake.server import FakeTrakt
+from trakt_export.fake.socialsets import heavy_tv
 
 # Long enough that a demo token never expires during a session (ten years).
 SERVE_TOKEN_LIFETIME = 10 * 365 * 24 * 3600
@@ -29,11 +30,12 @@ _DATASETS: dict[str, Callable[[], Dataset]] = {
     "edge": edge,
     "large": large,
     "reality": reality,
+    "heavy_tv": heavy_tv,
 }
 
 
 def dataset_named(spec: str) -> Dataset:
-    """`sample`, `edge`, `large`, `reality` or `sized:N`."""
+    """`sample`, `edge`, `large`, `reality`, `heavy_tv` or `sized:N`."""
     if spec.startswith("sized:"):
         try:
             count = int(spec.removeprefix("sized:"))

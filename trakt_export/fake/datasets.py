@@ -30,6 +30,7 @@ from trakt_export.fake.records import (
     Watch,
     utc,
 )
+from trakt_export.fake.socialsets import add_edge_social, add_sample_social
 
 
 @functools.cache
@@ -174,7 +175,7 @@ def edge() -> Dataset:
     ]
     ratings += [
         Rating(utc(2023, 4, 13, 9), 10, BREAKING_BAD),
-        Rating(utc(2023, 4, 13, 9, 1), 9, Season(BREAKING_BAD, 1)),
+        Rating(utc(2023, 4, 13, 9, 1), 9, Season(BREAKING_BAD, 1, aired_episodes=7)),
         Rating(utc(2023, 4, 13, 9, 2), 8, BB_EPISODES[0]),
     ]
     watchlist = _listed(
@@ -202,6 +203,7 @@ def edge() -> Dataset:
         collection=collection,
         watchlist=watchlist,
     )
+    add_edge_social(edge_user, f, BREAKING_BAD, THE_OFFICE, BB_EPISODES)
 
     private_log = _Log(9001)
     private_log.watch(f[13], utc(2023, 2, 3, 20), "scrobble")
@@ -313,6 +315,7 @@ def sample() -> Dataset:
         collection=collection,
         watchlist=watchlist,
     )
+    add_sample_social(demo, watched, watchlisted)
     return Dataset(users={"demo": demo}, films=films)
 
 
@@ -465,7 +468,7 @@ def large() -> Dataset:
         for i, s in enumerate(show_list[:260])
     ]
     ratings += [
-        Rating(rated + timedelta(days=2, minutes=i), 1 + (i + 5) % 10, Season(s, 1))
+        Rating(rated + timedelta(days=2, minutes=i), 1 + (i + 5) % 10, Season(s, 1, 2))
         for i, s in enumerate(show_list[:260])
     ]
     ratings += [

@@ -98,6 +98,7 @@ class Show:
 class Season:
     show: Show
     number: int
+    aired_episodes: int = 0
 
     @property
     def trakt(self) -> int:
@@ -123,6 +124,11 @@ class Gone:
     item was removed from the catalogue, but the user's record of it stays and keeps its type."""
 
     kind: str = "movie"  # movie | show | season | episode
+
+    @property
+    def trakt(self) -> int:
+        """No id survives: 0 never matches a real item (Trakt ids start at 1)."""
+        return 0
 
 
 Item = Film | Show | Season | Episode | Gone
@@ -168,6 +174,74 @@ class Listed:
 
 
 @dataclass(slots=True)
+class UserList:
+    """A personal list; `items` are ranked entries (films, shows, seasons, episodes mixed)."""
+
+    trakt: int
+    name: str
+    slug: str
+    created_at: datetime
+    updated_at: datetime
+    privacy: str = "public"  # private | public | friends | link
+    description: str | None = None
+    items: list[Listed] = field(default_factory=list)
+    sort_by: str = "rank"
+    sort_how: str = "asc"
+    likes: int = 0
+
+
+@dataclass(slots=True)
+class Comment:
+    """A comment (shout, or review when 200+ words) on an item or a list; replies have a parent."""
+
+    id: int
+    created_at: datetime
+    item: Item | UserList | None
+    text: str
+    spoiler: bool = False
+    parent_id: int = 0
+    replies: int = 0
+    likes: int = 0
+    updated_at: datetime | None = None
+
+    @property
+    def review(self) -> bool:
+        return len(self.text.split()) >= 200
+
+
+@dataclass(slots=True)
+class Playback:
+    """A paused film or episode (`/sync/playback`); progress in percent."""
+
+    id: int
+    progress: float
+    paused_at: datetime
+    item: Film | Episode
+
+
+@dataclass(slots=True)
+class Hidden:
+    """An item hidden from a section (calendar, progress_watched, ..., comments: a username)."""
+
+    section: str
+    hidden_at: datetime
+    item: Film | Show | Season | str
+
+
+@dataclass(slots=True)
+class Note:
+    """A VIP note attached to an item."""
+
+    id: int
+    notes: str
+    created_at: datetime
+    item: Item
+    privacy: str = "private"
+    spoiler: bool = False
+    updated_at: datetime | None = None
+
+
+@dataclass(slots=True)
 class UserData:
     """Everything the fake knows about one user. Lists may be given in any order."""
 
@@ -182,6 +256,12 @@ class UserData:
     ratings: list[Rating] = field(default_factory=list)
     collection: list[Collected] = field(default_factory=list)
     watchlist: list[Listed] = field(default_factory=list)
+    lists: list[UserList] = field(default_factory=list)
+    favorites: list[Listed] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    playback: list[Playback] = field(default_factory=list)
+    hidden: list[Hidden] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     # Activity timestamps bumped by mutations, keyed (section, key); max'ed with derived ones.
     bumped: dict[tuple[str, str], datetime] = field(default_factory=dict)
     # Derived views (sorted/filtered lists, last_activities); cleared by every mutation.

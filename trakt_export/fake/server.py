@@ -11,9 +11,12 @@ Faithfulness choices, from Trakt's docs, the trakt/trakt-api contracts and maint
 - `/users/{slug}/*` of a private user without a token of that user -> 401 with
   `X-Private-User: true` (Trakt's answer; 403 would mean a bad API key). Unknown user -> 404.
 - Lists: `page` (default 1), `limit` (default 100, silently clamped to 250; 100 for
-  watched/shows); headers `X-Pagination-Page/-Limit/-Page-Count/-Item-Count`; page count is
+  watched/shows with `extended=progress`, the only way to get its `seasons`; season 0 only
+  with `specials=true`); headers `X-Pagination-Page/-Limit/-Page-Count/-Item-Count`; page count is
   at least 1; a page past the end is `[]` with 200. Unparsable numbers fall back to defaults.
 - Bodies are compact UTF-8 JSON, `Content-Type: application/json; charset=utf-8`.
+- Comments, lists, favorites, notes, stats, `/sync/playback` and `/users/hidden/*` are
+  answered by `social.extra_route` (one hook in `_user_route`); see `social.py`/`account.py`.
 - `/oauth/*` goes to `trakt_export.fake.oauth.handle_oauth(fake, request)` (404 until it exists).
 
 - Times: `watched_at`, `last_watched_at`, `rated_at`, `listed_at` and `collected_at` are
@@ -45,6 +48,7 @@ from typing import Any
 import httpx
 
 from trakt_export.fake.access import Access
+from trakt_export.fake.edits import SocialMutations
 from trakt_export.fake.faults import Early, Faults
 from trakt_export.fake.records import (
     MILLISECOND,
@@ -67,13 +71,15 @@ from trakt_export.fake.shapes import (
     people,
     profile,
     settings,
+    shape_watched_shows,
 )
+from trakt_export.fake.social import extra_route
 from trakt_export.fake.stats import Seen, Stats
 
 JSON_TYPE = "application/json; charset=utf-8"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 250
-WATCHED_SHOWS_MAX_LIMIT = 100  # Trakt caps this heavy endpoint lower
+PROGRESS_MAX_LIMIT = 100  # Trakt caps pages lower with extended=progress
 DEFAULT_TOKEN_LIFETIME = 24 * 3600  # seconds; pass `lifetime` for longer-lived tokens
 
 _USER_ENDPOINTS = frozenset({"history", "watched", "ratings", "collection", "watchlist"})
@@ -113,7 +119,7 @@ def _int_param(params: httpx.QueryParams, name: str, default: int) -> int:
         return default
 
 
-class FakeTrakt:
+class FakeTrakt(SocialMutations):
     """The fake Trakt API. Thread-safe: one lock guards the dataset and tokens."""
 
     def __init__(
@@ -240,8 +246,11 @@ class FakeTrakt:
             raise KeyError(f"no user {username!r} in the dataset")
         return user
 
-    def user_json(self, username: str, endpoint: str) -> Any:
-        """The complete, unpaginated JSON the API returns for `endpoint` of this user."""
+    def user_json(
+        self, username: str, endpoint: str, *, progress: bool = False, specials: bool = False
+    ) -> Any:
+        """The complete, unpaginated JSON the API returns for `endpoint` of this user (watched
+        shows: as served without `extended=progress`, unless `progress`)."""
         with self.lock:
             user = self._user(username)
             if endpoint == "last_activities":
@@ -250,7 +259,10 @@ class FakeTrakt:
                 return settings(user)
             if endpoint not in LIST_ENDPOINTS:
                 raise KeyError(f"unknown endpoint {endpoint!r}")
-            return full_list(user, endpoint)
+            body = full_list(user, endpoint)
+            if endpoint == "watched/shows":
+                shape_watched_shows(body, progress, specials)
+            return body
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -442,6 +454,10 @@ class FakeTrakt:
             if token is None:
                 return self._unauthorized("OAuth required")
             return self._get_only(request) or _json(200, settings(self._user(token.username)))
+        if slug == "hidden" and rest:
+            if token is None:
+                return self._unauthorized("OAuth required")
+            return self._user_route(request, self._user(token.username), parts, owner=True)
         if slug == "me":
             if token is None:
                 return self._unauthorized("OAuth required")
@@ -456,12 +472,16 @@ class FakeTrakt:
         if not rest:
             full = "full" in request.url.params.get("extended", "")
             return self._get_only(request) or _json(200, profile(user, full=full))
-        return self._user_route(request, user, rest)
+        owner = token is not None and token.username == user.username
+        return self._user_route(request, user, rest, owner=owner)
 
     def _user_route(
-        self, request: httpx.Request, user: UserData, parts: list[str]
+        self, request: httpx.Request, user: UserData, parts: list[str], owner: bool = True
     ) -> httpx.Response:
         """`/sync/...` and `/users/{slug}/...`: the list endpoints and last_activities."""
+        routed = extra_route(request, user, parts, owner)
+        if routed is not None:
+            return self._get_only(request) or routed
         if parts == ["last_activities"] and request.url.path.startswith("/sync/"):
             return self._get_only(request) or _json(200, last_activities(user))
         if parts[0] not in _USER_ENDPOINTS:
@@ -499,7 +519,8 @@ class FakeTrakt:
         if wanted is not None:
             entries = [r for r in entries if r.rating in wanted]
         params = request.url.params
-        ceiling = WATCHED_SHOWS_MAX_LIMIT if endpoint == "watched/shows" else MAX_LIMIT
+        progressive = endpoint == "watched/shows" and "progress" in params.get("extended", "")
+        ceiling = PROGRESS_MAX_LIMIT if progressive else MAX_LIMIT
         limit = min(max(_int_param(params, "limit", DEFAULT_LIMIT), 1), ceiling)
         page = max(_int_param(params, "page", 1), 1)
         total = len(entries)
@@ -507,11 +528,18 @@ class FakeTrakt:
         start, stop, hidden = self.faults.page_plan(
             request.url.path.rstrip("/"), page, limit, entries, served
         )
-        noseasons = "noseasons" in params.get("extended", "") and endpoint.endswith("/shows")
+        extended = params.get("extended", "")
+        noseasons = "noseasons" in extended and endpoint.endswith("/shows")
+        # Watched shows: seasons only with extended=progress (page cap 100), specials opt-in.
+        progress = endpoint == "watched/shows" and "progress" in extended and not noseasons
+        specials = params.get("specials", "").lower() == "true"
         # Rendered pages are kept until the next mutation clears `derived`: the fake's own CPU
         # time must not blur what the benchmarks measure of the client.
         rated = ",".join(map(str, sorted(wanted))) if wanted is not None else "*"
-        key = f"page {endpoint} {rated} {start} {stop} {sorted(hidden)} {noseasons}"
+        key = (
+            f"page {endpoint} {rated} {start} {stop} {sorted(hidden)} {noseasons} {progress} "
+            f"{specials}"
+        )
         content = user.derived.get(key)
         if content is None:
             # Slice only this page; never copy the whole list per request.
@@ -519,6 +547,8 @@ class FakeTrakt:
             if noseasons:
                 for item in body:
                     item.pop("seasons", None)
+            if endpoint == "watched/shows":
+                shape_watched_shows(body, progress, specials)
             content = user.derived[key] = _encode(body)
         headers = {
             "X-Pagination-Page": str(page),

@@ -28,6 +28,7 @@ from trakt_export.fake.records import (
     iso,
     iso_minute,
 )
+from trakt_export.fake.stamps import record_times
 
 Json = dict[str, Any]
 Render = Callable[[Any], Json]
@@ -130,9 +131,12 @@ def history_entry(watch: Watch) -> Json:
 
 
 def rating_entry(rating: Rating) -> Json:
-    return {"rated_at": iso_minute(rating.rated_at), "rating": rating.rating} | typed_item(
-        rating.item
-    )
+    body: Json = {"rated_at": iso_minute(rating.rated_at), "rating": rating.rating}
+    body |= typed_item(rating.item)
+    if isinstance(rating.item, Season):
+        # The contract's rated season carries `aired_episodes` (and the episode-style ids).
+        body["season"] = body["season"] | {"aired_episodes": rating.item.aired_episodes}
+    return body
 
 
 def watchlist_entry(entry: Listed) -> Json:
@@ -205,6 +209,16 @@ class ShowGroup:
             }
             for season in numbers
         ]
+
+
+def shape_watched_shows(body: list[Json], progress: bool, specials: bool) -> list[Json]:
+    """Since 2026-07 seasons come only with `extended=progress`, season 0 only with specials."""
+    for item in body:
+        if not progress:
+            item.pop("seasons", None)
+        elif not specials and "seasons" in item:
+            item["seasons"] = [s for s in item["seasons"] if s["number"] != 0]
+    return body
 
 
 def watched_show_entry(group: ShowGroup) -> Json:
@@ -428,6 +442,9 @@ def activity_times(user: UserData) -> dict[tuple[str, str], datetime]:
     for entry in user.watchlist:
         seen(kind_of(entry.item) + "s", "watchlisted_at", entry.listed_at)
         seen("watchlist", "updated_at", entry.listed_at)
+    for section, key, moment in record_times(user):
+        if (section, key) in times:
+            seen(section, key, moment)
     for where, moment in user.bumped.items():
         seen(*where, moment)
     user.derived["activities"] = times

@@ -27,7 +27,12 @@ def test_defaults_and_home_moves_every_path(clean_env: Path) -> None:
     settings = resolve()
     assert settings.export.mode == "aggregated"
     assert settings.network.concurrency == 8
-    assert settings.cache.ttl_hours == {"sync": 24.0, "settings": 24.0, "people": 168.0}
+    assert settings.cache.ttl_hours == {
+        "sync": 24.0,
+        "settings": 24.0,
+        "people": 168.0,
+        "validated": 168.0,
+    }
     assert settings.paths.config_file == clean_env / "config.toml"
     assert settings.paths.token_file == clean_env / "token.json"
     assert settings.paths.lock_file == clean_env / "export.lock"
@@ -42,7 +47,7 @@ def test_precedence_flag_over_env_over_file_over_default(clean_env: Path) -> Non
     assert settings.export.max_rows == 20  # env beats file
     assert settings.export.max_bytes == 700  # flag beats file
     assert settings.export.timezone == ""  # a flag not given changes nothing
-    assert settings.export.directors is False  # default
+    assert settings.export.directors == "off"  # default
 
 
 def test_config_flag_and_env_choose_the_file(tmp_path: Path) -> None:
@@ -65,7 +70,12 @@ def test_env_types_and_ttl_table(clean_env: Path) -> None:
     settings = resolve(env=env)
     assert settings.cache.enabled is False
     assert settings.network.window_seconds == 60.0
-    assert settings.cache.ttl_hours == {"sync": 1.0, "settings": 24.0, "people": 2.5}
+    assert settings.cache.ttl_hours == {
+        "sync": 1.0,
+        "settings": 24.0,
+        "people": 2.5,
+        "validated": 168.0,
+    }
     assert settings.paths.cache_dir == clean_env / "elsewhere"
     assert settings.access_token == "tok"
 
@@ -92,7 +102,7 @@ def test_env_types_and_ttl_table(clean_env: Path) -> None:
         ),
         ("[network]\nconcurrency = 0\n", r"^\[network\] concurrency = 0 is not valid .*least 1\.$"),
         ("[cache]\nttl_hours = { films = 1 }\n", r"^\[cache\] ttl_hours = .*unknown kind 'films'"),
-        ("[export]\ndirectors = 'yes'\n", r"^\[export\] directors must be true or false, not"),
+        ("[export]\ndirectors = 'yes'\n", r"^\[export\] directors = 'yes' is not valid"),
     ],
 )
 def test_bad_config_is_one_line_naming_key_and_file(

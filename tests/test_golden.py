@@ -80,7 +80,7 @@ def test_directors_golden_and_cached_people(
     fake = FakeTrakt(edge(), client_id=CLIENT)
     token = fake.issue_token("edge-user").access_token
     settings = settings_for(
-        clean_env, TRAKT_EXPORT_ACCESS_TOKEN=token, TRAKT_EXPORT_EXPORT_DIRECTORS="true"
+        clean_env, TRAKT_EXPORT_ACCESS_TOKEN=token, TRAKT_EXPORT_EXPORT_DIRECTORS="all"
     )
     out = tmp_path / "directors.csv"
     run_movies(settings, Options(output=str(out), transport=fake.transport()))

@@ -6,6 +6,7 @@ value becomes a one-line ConfigError naming the key and where it came from (exit
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from collections.abc import Mapping
@@ -16,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from trakt_export.errors import ConfigError
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class TraktSettings:
@@ -24,9 +27,12 @@ class TraktSettings:
     username: str = ""
     api_url: str = "https://api.trakt.tv"
     auth_url: str = "https://auth.trakt.tv"
+    redirect_uri: str = "urn:ietf:wg:oauth:2.0:oob"  # as set in the Trakt app (token refresh)
 
 
 Mode = Literal["aggregated", "history"]
+Directors = Literal["off", "missing", "all"]
+Backoff = Literal["exponential", "linear", "constant"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +43,9 @@ class ExportSettings:
     max_rows: int = 1900
     max_bytes: int = 900000
     include_rated_unwatched: bool = True
-    directors: bool = False
+    directors: Directors = "off"  # missing: only films with neither IMDb nor TMDB id
+    reviews: bool = False  # Review column from the user's film comments
+    tags: str = ""  # comma-separated Tags on every dated diary row
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +53,28 @@ class CacheSettings:
     enabled: bool = True
     dir: str = ""
     ttl_hours: dict[str, float] = field(
-        default_factory=lambda: {"sync": 24.0, "settings": 24.0, "people": 168.0}
+        default_factory=lambda: {
+            "sync": 24.0,
+            "settings": 24.0,
+            "people": 168.0,
+            "validated": 168.0,  # the longest a last_activities-vouched entry lives
+        }
     )
 
 
 @dataclass(frozen=True, slots=True)
 class NetworkSettings:
     concurrency: int = 8
-    requests_per_window: int = 1000
+    requests_per_window: int = 450  # Trakt: 500 GET / 5 min per account, all apps together
     window_seconds: float = 300.0
-    timeout_seconds: float = 30.0
+    timeout_seconds: float = 30.0  # per request, in total (connect + every read)
     max_attempts: int = 5
-    max_backoff_seconds: float = 60.0
+    backoff: Backoff = "exponential"  # always with full jitter
+    initial_backoff_seconds: float = 1.0
+    backoff_factor: float = 2.0
+    max_backoff_seconds: float = 60.0  # cap of our own wait between two tries
+    max_wait_seconds: float = 600.0  # longest server-requested pause honoured
+    failure_threshold: int = 5  # consecutive network failures that open the circuit
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +114,9 @@ SECTIONS: dict[str, type[Any]] = {
     "network": NetworkSettings,
 }
 MODES = ("aggregated", "history")
-TTL_KINDS = ("sync", "settings", "people")
+DIRECTORS = ("off", "missing", "all")
+BACKOFFS = ("exponential", "linear", "constant")
+TTL_KINDS = ("sync", "settings", "people", "validated")
 SECRET_KEYS = {("trakt", "client_secret")}
 
 
@@ -233,6 +253,14 @@ def _type_name(kind: type[Any]) -> str:
 def _check(section: str, key: str, value: Any, where: str) -> Any:
     """Type- and value-check one key; errors name the key and where it came from."""
     label = f"[{section}] {key}"
+    if (section, key) == ("export", "directors") and isinstance(value, bool):
+        log.warning(
+            '%s = %s is the old form; read as "%s" (use "off", "missing" or "all").',
+            label,
+            str(value).lower(),
+            "all" if value else "off",
+        )
+        value = "all" if value else "off"
     default = DEFAULTS[section][key]
     kind: type[Any] = type(default)
     ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
@@ -251,6 +279,10 @@ def _check(section: str, key: str, value: Any, where: str) -> Any:
 def _problem(section: str, key: str, value: Any) -> str | None:
     if (section, key) == ("export", "mode") and value not in MODES:
         return 'use "aggregated" or "history"'
+    if (section, key) == ("export", "directors") and value not in DIRECTORS:
+        return 'use "off", "missing" (films without IMDb and TMDB ids) or "all"'
+    if (section, key) == ("network", "backoff") and value not in BACKOFFS:
+        return 'use "exponential", "linear" or "constant"'
     if (section, key) == ("export", "timezone") and value:
         try:
             ZoneInfo(value)
@@ -264,12 +296,15 @@ def _problem(section: str, key: str, value: Any) -> str | None:
                 return f"unknown kind {kind!r} (known: {', '.join(TTL_KINDS)})"
             if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
                 return f"hours for {kind} must be a number >= 0"
-    positive = {"concurrency", "requests_per_window", "max_attempts"}
+    positive = {"concurrency", "requests_per_window", "max_attempts", "failure_threshold"}
     if key in positive and value < 1:
         return "must be at least 1"
     if key in {"window_seconds", "timeout_seconds"} and value <= 0:
         return "must be more than 0"
-    if key in {"max_rows", "max_bytes", "max_backoff_seconds"} and value < 0:
+    if key == "backoff_factor" and value < 1:
+        return "must be at least 1"
+    nonnegative = {"max_rows", "max_bytes", "max_backoff_seconds", "max_wait_seconds"}
+    if key in nonnegative | {"initial_backoff_seconds"} and value < 0:
         return "must be 0 or more"
     if key == "max_bytes" and 0 < value < 200:
         return "too small for one CSV row (use 0 for no limit)"
@@ -283,6 +318,8 @@ _FALSE = {"0", "false", "no", "off"}
 def _from_env(section: str, key: str, text: str, name: str) -> Any:
     kind = type(DEFAULTS[section][key])
     value: Any = text
+    if (section, key) == ("export", "directors") and text.strip().lower() in _TRUE | _FALSE:
+        return _check(section, key, text.strip().lower() in _TRUE, f"from {name}")
     try:
         if kind is bool:
             if text.strip().lower() not in _TRUE | _FALSE:

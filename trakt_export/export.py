@@ -56,17 +56,24 @@ async def fetch(
     """Read the needed listings from the run's source, plus directors when asked for."""
     async with open_source(settings, options, stats) as source:
         data = await source.films(needs)
-        if not settings.export.directors or "watchlist/movies" in needs:
+        mode = settings.export.directors
+        if mode == "off" or "watchlist/movies" in needs:
             return data
         if source.offline:  # an offline rule, kept in the core: the ZIP has no people data
             log.warning(
                 "Note: --directors needs the Trakt API; the offline (--from-zip) export has none."
             )
             return data
-        wanted = {e.movie.trakt_id for e in data.history}
-        wanted |= {w.movie.trakt_id for w in data.watched}
+        films = {e.movie.trakt_id: e.movie for e in data.history}
+        films |= {w.movie.trakt_id: w.movie for w in data.watched}
         if settings.export.include_rated_unwatched:
-            wanted |= {r.movie.trakt_id for r in data.ratings}
+            films |= {r.movie.trakt_id: r.movie for r in data.ratings}
+        # Letterboxd matches by director only rows without ids: "missing" asks only for those.
+        wanted = [
+            trakt_id
+            for trakt_id, movie in films.items()
+            if mode == "all" or (movie.imdb is None and movie.tmdb is None)
+        ]
         data.directors = await source.directors(sorted(wanted))
     return data
 

@@ -79,8 +79,12 @@ def register(app: typer.Typer) -> None:
             int | None, typer.Option("--max-bytes", help="Bytes per CSV file (0 = no limit).")
         ] = None,
         directors: Annotated[
-            bool | None,
-            typer.Option("--directors/--no-directors", help="Add a Directors column."),
+            str | None,
+            typer.Option(
+                "--directors",
+                metavar="off|missing|all",
+                help="Directors column: off, missing (films without IMDb/TMDB id) or all.",
+            ),
         ] = None,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Bypass the cache.")] = False,
         refresh: Annotated[

@@ -34,5 +34,8 @@ class RichObserver:
             f"retrying ({reason}); attempt {attempt}, waiting {wait:.1f} s"
         )
 
+    def paused(self, until: float, reason: str) -> None:
+        return None  # the wait line of SPEC §1 is issue 16's
+
     def close(self) -> None:
         self._progress.stop()

@@ -18,6 +18,10 @@ class Observer(Protocol):
     def retrying(self, attempt: int, wait: float, reason: str) -> None:
         """A request failed and will be retried after `wait` seconds."""
 
+    def paused(self, until: float, reason: str) -> None:
+        """Every request waits until `until` (wall-clock epoch seconds): the client-side limiter
+        or a server-requested pause (429 Retry-After, X-Ratelimit). SPEC §1: shown on screen."""
+
 
 class NullObserver:
     """Reports nothing (non-terminal, --quiet, tests)."""
@@ -29,6 +33,9 @@ class NullObserver:
         return None
 
     def retrying(self, attempt: int, wait: float, reason: str) -> None:
+        return None
+
+    def paused(self, until: float, reason: str) -> None:
         return None
 
 

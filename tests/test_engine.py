@@ -146,10 +146,14 @@ def rows_by_title(path: Path) -> dict[str, dict[str, str]]:
 
 
 class Retries:
-    """Observer that remembers every retry it is told about."""
+    """Observer that remembers every retry (and pause) it is told about."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[int, float, str]] = []
+        self.pauses: list[tuple[float, str]] = []
+
+    def paused(self, until: float, reason: str) -> None:
+        self.pauses.append((until, reason))
 
     def start(self, endpoint: str, total_pages: int) -> None:
         return None

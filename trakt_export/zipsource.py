@@ -47,7 +47,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DOWNLOAD_HINT = "Download it from trakt.tv Settings > Data > Export, then pass that ZIP."
-NEW_EXPORT_HINT = "Trakt failed to export it: ask Trakt for a new export (trakt.tv Settings > Data)."
+NEW_EXPORT_HINT = (
+    "Trakt failed to export it: ask Trakt for a new export (trakt.tv Settings > Data)."
+)
 
 # Endpoint of the film exports -> (file stem, FilmData field, parser, _errors.json endpoints).
 KINDS: dict[str, tuple[str, str, Callable[..., list[Any]], tuple[str, ...]]] = {
@@ -66,7 +68,7 @@ CATEGORIES = frozenset(
     {"watched", "ratings", "lists", "collection", "comments", "hidden", "notes", "user"}
 )
 # Base-name prefixes of the files a Trakt export holds (to find the account folder).
-_EXPORT_PREFIXES = tuple(f"{c}-" for c in CATEGORIES) + ("_errors",)
+_EXPORT_PREFIXES = (*(f"{c}-" for c in CATEGORIES), "_errors")
 _PAGE = re.compile(r"^(?P<stem>.+?)(?:-(?P<page>\d+))?\.json$")
 SETTINGS_STEM = "user-settings"
 ERRORS_STEM = "_errors"
@@ -188,7 +190,11 @@ def _error_entries(data: Any) -> list[tuple[str, str]]:
                 "",
             )
             endpoint = next(
-                (str(entry[k]) for k in ("endpoint", "path", "url") if isinstance(entry.get(k), str)),
+                (
+                    str(entry[k])
+                    for k in ("endpoint", "path", "url")
+                    if isinstance(entry.get(k), str)
+                ),
                 "",
             )
             out.append((stem.lower(), endpoint.lower()))

@@ -308,3 +308,10 @@ class FilmData:
     watchlist: list[WatchlistMovie] = field(default_factory=list)
     account_timezone: str | None = None
     directors: dict[int, str] | None = None  # trakt id -> "A, B" when --directors
+
+
+def account_timezone(settings: Mapping[str, Any] | None) -> str | None:
+    """`account.timezone` of a `/users/settings` payload (or the ZIP's user-settings.json)."""
+    account = settings.get("account") if settings else None
+    zone = account.get("timezone") if isinstance(account, Mapping) else None
+    return zone if isinstance(zone, str) and zone else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -22,6 +22,7 @@ from trakt_export.models import (
     parse_watched,
     parse_watchlist,
 )
+from trakt_export.models import account_timezone as account_timezone  # re-exported
 
 if TYPE_CHECKING:
     from trakt_export.trakt import PageParser, TraktAPI
@@ -105,10 +106,3 @@ def warn_skipped(skipped: Skipped) -> None:
     line = skipped.warning()
     if line:
         log.warning("%s", line)
-
-
-def account_timezone(settings: Mapping[str, Any] | None) -> str | None:
-    """`account.timezone` of a `/users/settings` payload (or the ZIP's user-settings.json)."""
-    account = settings.get("account") if settings else None
-    zone = account.get("timezone") if isinstance(account, Mapping) else None
-    return zone if isinstance(zone, str) and zone else None

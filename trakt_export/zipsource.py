@@ -36,6 +36,7 @@ from trakt_export.models import (
     FilmData,
     Films,
     Skipped,
+    account_timezone,
     parse_history,
     parse_ratings,
     parse_watched,
@@ -242,8 +243,6 @@ def _check_errors(
 
 
 def _timezone(path: Path, archive: zipfile.ZipFile, names: list[str]) -> str | None:
-    from trakt_export.sources import account_timezone
-
     for member in find_members(names, SETTINGS_STEM):
         try:
             data = _read(path, archive, member)

@@ -393,3 +393,29 @@ def test_refresh_sends_the_configured_redirect_uri(fake: FakeTrakt, clean_env: P
             with pytest.raises(AuthError):
                 run_movies(settings, options)  # the out-of-band default does not match
     assert oauth_state(fake).refreshes == 1
+
+
+def test_offline_without_user_settings_names_the_system_zone(
+    fake: FakeTrakt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    archive = write_trakt_zip(fake, tmp_path / "r.zip", USER, "flat", user_settings=False)
+    result = runner.invoke(app, ["movies", "--from-zip", str(archive), "-o", "x.csv"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("system timezone Asia/Tokyo") == 1
+    assert b"Night Owl,2014,tt2872718,242582,2024-06-16" in Path("x.csv").read_bytes()
+    with_settings = write_trakt_zip(fake, tmp_path / "s.zip", USER, "flat")
+    quiet = runner.invoke(app, ["movies", "--from-zip", str(with_settings), "-o", "y.csv"])
+    assert "timezone" not in quiet.stderr  # the account's zone, from user-settings.json
+    assert b"Night Owl,2014,tt2872718,242582,2024-06-15" in Path("y.csv").read_bytes()
+
+
+def test_errors_json_naming_the_history_endpoint_stops_history_mode(
+    fake: FakeTrakt, tmp_path: Path
+) -> None:
+    archive = write_trakt_zip(fake, tmp_path / "r.zip", USER, "flat", errors=["watched-history"])
+    result = runner.invoke(app, ["movies", "--mode", "history", "--from-zip", str(archive)])
+    assert result.exit_code == 2
+    assert "watched-history" in result.stderr and "ask Trakt for a new export" in result.stderr
+    aggregated = runner.invoke(app, ["movies", "--from-zip", str(archive), "-o", "a.csv"])
+    assert aggregated.exit_code == 0, aggregated.stderr

@@ -177,6 +177,7 @@ class TraktAuth(httpx.Auth):
         self.token_url = settings.trakt.auth_url.rstrip("/") + "/oauth/token"
         self.client_id = settings.trakt.client_id
         self.client_secret = settings.trakt.client_secret
+        self.redirect_uri = settings.trakt.redirect_uri or OOB_REDIRECT  # must match the app's
         self.clock = clock
         self.margin = margin
         self._token: Token | None = None
@@ -265,7 +266,7 @@ class TraktAuth(httpx.Auth):
                 "refresh_token": token.refresh_token,
                 "client_id": self.client_id,
                 "client_secret": self.client_secret,
-                "redirect_uri": OOB_REDIRECT,
+                "redirect_uri": self.redirect_uri,
                 "grant_type": "refresh_token",
             },
             headers={"User-Agent": USER_AGENT},

@@ -117,6 +117,23 @@ def error_for_status(response: httpx.Response) -> TraktExportError | None:
             f"Trakt refused the request ({status} Unauthorized at {where}).",
             "Run `trakt-export auth login` (or check TRAKT_EXPORT_ACCESS_TOKEN).",
         )
+    if status == 403 and _is_html(response):
+        return AuthError(
+            f"Trakt's firewall (Cloudflare) blocked the request ({status} at {where}).",
+            "The User-Agent may be refused, or the Trakt API app was deleted or blocked: check "
+            "the app at https://app.trakt.tv/settings/apps, or use --from-zip.",
+        )
+    if status == 420:
+        return AuthError(
+            f"Trakt says the account limit is exceeded ({status} at {where}).",
+            "The account holds more items than a free account may: remove some or upgrade "
+            "to VIP (https://trakt.tv/vip).",
+        )
+    if status == 426:
+        return AuthError(
+            f"Trakt says this needs a VIP account ({status} at {where}).",
+            "Upgrade to VIP (https://trakt.tv/vip), or use your Trakt data export with --from-zip.",
+        )
     if status == 403:
         return AuthError(
             f"Trakt refused the API key ({status} Forbidden at {where}).",
@@ -140,6 +157,17 @@ def error_for_status(response: httpx.Response) -> TraktExportError | None:
             "Try again later.",
         )
     return TraktUnavailableError(f"Trakt answered {status} at {where}.", "Try again later.")
+
+
+def _is_html(response: httpx.Response) -> bool:
+    """A Cloudflare page rather than Trakt's own (JSON or empty) answer."""
+    if "html" in response.headers.get("content-type", "").lower():
+        return True
+    try:
+        head = response.content[:64].lstrip().lower()
+    except httpx.ResponseNotRead:
+        return False
+    return head.startswith((b"<!doctype html", b"<html"))
 
 
 def decode_json(response: httpx.Response) -> Any:

@@ -13,7 +13,16 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from trakt_export.errors import UsageError
-from trakt_export.models import HistoryEvent, Movie, MovieRating, WatchedMovie, WatchlistMovie
+from trakt_export.models import (
+    UNKNOWN_DAY_END,
+    UNKNOWN_DAY_START,
+    HistoryEvent,
+    Movie,
+    MovieRating,
+    WatchedMovie,
+    WatchlistMovie,
+    is_unknown_date,
+)
 
 HEADER = ("Title", "Year", "imdbID", "tmdbID", "WatchedDate", "Rating10", "Rewatch")
 WATCHLIST_HEADER = ("Title", "Year", "imdbID", "tmdbID")
@@ -67,12 +76,19 @@ def history_rows(
     *,
     include_rated_unwatched: bool = True,
 ) -> list[Row]:
-    """One row per film and local day; Rewatch when the film has a row on an earlier day."""
+    """One row per film and local day; Rewatch when the film has a row on an earlier day.
+
+    A play on 1970-01-01 UTC has an unknown date (SPEC §5): it gives no row of its own but
+    counts as an earlier viewing; a film with only such plays gets one undated row."""
     days: dict[int, set[date]] = {}
     films: dict[int, Movie] = {}
+    undated: dict[int, Movie] = {}  # films with an unknown-date play
     for event in events:
         movie = event.movie
         film = movie.trakt_id
+        if UNKNOWN_DAY_START <= event.watched_at < UNKNOWN_DAY_END:  # is_unknown_date, inlined
+            undated[film] = movie
+            continue
         day = event.watched_at.astimezone(zone).date()  # local_date, inlined: hot loop
         if film in days:
             days[film].add(day)
@@ -81,12 +97,17 @@ def history_rows(
             films[film] = movie
     current = _current(ratings)
     rows = [
-        Row(films[film], day, _rating_of(current, film), index > 0)
+        Row(films[film], day, _rating_of(current, film), index > 0 or film in undated)
         for film, film_days in days.items()
         for index, day in enumerate(sorted(film_days))
     ]
+    rows += [
+        Row(movie, None, _rating_of(current, film), None)
+        for film, movie in undated.items()
+        if film not in days
+    ]
     if include_rated_unwatched:
-        rows += _rated_unwatched(current, set(days))
+        rows += _rated_unwatched(current, set(days) | set(undated))
     return sort_rows(rows)
 
 
@@ -97,15 +118,17 @@ def aggregated_rows(
     *,
     include_rated_unwatched: bool = True,
 ) -> list[Row]:
-    """One row per watched film: date of last_watched_at, Rewatch when plays > 1."""
+    """One row per watched film: date of last_watched_at, Rewatch when plays > 1; a
+    last_watched_at on 1970-01-01 UTC (date unknown) gives an undated row, empty Rewatch."""
     current = _current(ratings)
     rows: dict[int, Row] = {}
     for item in watched:
+        unknown = is_unknown_date(item.last_watched_at)
         rows[item.movie.trakt_id] = Row(
             item.movie,
-            local_date(item.last_watched_at, zone),
+            None if unknown else local_date(item.last_watched_at, zone),
             _rating_of(current, item.movie.trakt_id),
-            item.plays > 1,
+            None if unknown else item.plays > 1,
         )
     result = list(rows.values())
     if include_rated_unwatched:

@@ -5,6 +5,12 @@ Runtime checks use `dict` (what JSON gives) rather than the Mapping ABC: an ABC 
 costs several times more, and parsers run once per item of a 100k-event history.
 Parsers keep films only (shows, seasons and episodes are dropped here, so they can never
 reach a film CSV) and raise MalformedDataError naming the item when a field is unusable.
+
+Incomplete items (SPEC §5) are not errors: an item whose film object is null (Trakt no longer
+has the film) and a film with neither a title nor an IMDb/TMDB id (Letterboxd could not match
+it) are skipped and counted in a `Skipped` (its `warning()` is the one line the sources log); a
+film with no title but an id gets an empty title. Plays at the epoch ("watched, date unknown")
+are kept as they are: letterboxd.py gives them no date (`is_unknown_date`).
 """
 
 from __future__ import annotations
@@ -56,6 +62,38 @@ class WatchlistMovie:
     listed_at: datetime | None
 
 
+UNKNOWN_DAY_START = datetime(1970, 1, 1, tzinfo=UTC)
+UNKNOWN_DAY_END = datetime(1970, 1, 2, tzinfo=UTC)
+
+
+def is_unknown_date(moment: datetime) -> bool:
+    """Trakt's "watched, date unknown": a play (or last_watched_at) on 1970-01-01 UTC."""
+    return UNKNOWN_DAY_START <= moment < UNKNOWN_DAY_END
+
+
+@dataclass(slots=True)
+class Skipped:
+    """Items the parsers skipped, by kind (SPEC §5 "Incomplete items"), for one warning line."""
+
+    gone: int = 0  # items whose film object is null
+    unmatchable: set[int] = field(default_factory=set)  # Trakt ids: no title, no IMDb/TMDB id
+
+    def warning(self) -> str | None:
+        parts = []
+        if self.gone:
+            s = "s" if self.gone != 1 else ""
+            parts.append(f"{self.gone} item{s} whose film Trakt no longer has (null film object)")
+        if self.unmatchable:
+            n = len(self.unmatchable)
+            ids = ", ".join(str(i) for i in sorted(self.unmatchable)[:5])
+            more = ", ..." if n > 5 else ""
+            parts.append(
+                f"{n} film{'s' if n != 1 else ''} with neither a title nor an IMDb/TMDB id "
+                f"(Trakt id {ids}{more}; Letterboxd could not match {'them' if n != 1 else 'it'})"
+            )
+        return f"Skipped {' and '.join(parts)}." if parts else None
+
+
 def parse_time(value: object, what: str = "timestamp") -> datetime:
     """Parse Trakt's `2014-09-01T09:10:11.000Z` (any ISO 8601 with offset) into aware UTC."""
     if not isinstance(value, str):
@@ -104,9 +142,9 @@ def parse_movie(raw: object) -> Movie:
     if isinstance(trakt_id, bool) or not isinstance(trakt_id, int):
         raise MalformedDataError(f"movie without a Trakt id: {raw!r:.80}")
     title = raw.get("title")
-    if not isinstance(title, str):
-        raise MalformedDataError(f"movie {trakt_id} has no title")
-    title = _clean_text(title)
+    if title is not None and not isinstance(title, str):
+        raise MalformedDataError(f"movie {trakt_id} has an unreadable title {title!r:.40}")
+    title = _clean_text(title) if title else ""  # no title: Letterboxd matches by id
     year = raw.get("year")
     year = year if isinstance(year, int) and not isinstance(year, bool) else None
     return Movie(
@@ -118,23 +156,43 @@ def parse_movie(raw: object) -> Movie:
     )
 
 
+def matchable(movie: Movie) -> bool:
+    """Letterboxd can match the film: it has a title or an IMDb or TMDB id."""
+    return bool(movie.title.strip()) or movie.imdb is not None or movie.tmdb is not None
+
+
 Films = dict[int, Movie]
 
 
-def _film(raw: Any, films: Films | None) -> Movie:
+def _film(raw: Any, films: Films | None, skipped: Skipped | None) -> Movie | None:
     """parse_movie, sharing one Movie per Trakt id across pages when `films` is given (a 100k-
-    event history names far fewer films: this keeps memory and parse time down)."""
+    event history names far fewer films: this keeps memory and parse time down). None for an
+    item to skip (null film, or no title and no id), counted in `skipped`."""
+    if raw is None:
+        if skipped is not None:
+            skipped.gone += 1
+        return None
     if films is None:
-        return parse_movie(raw)
+        return _matchable(parse_movie(raw), skipped)
     try:
         key = raw["ids"]["trakt"]  # the hot path: a film seen before
     except (TypeError, KeyError):
         key = None  # odd shapes get parse_movie's precise error below
     known = films.get(key) if type(key) is int else None  # not bool: True == 1
     if known is None:
-        known = parse_movie(raw)
-        films[known.trakt_id] = known
+        parsed = _matchable(parse_movie(raw), skipped)
+        if parsed is None:
+            return None  # not cached: such films are rare, and each item is counted
+        films[parsed.trakt_id] = known = parsed
     return known
+
+
+def _matchable(movie: Movie, skipped: Skipped | None) -> Movie | None:
+    if matchable(movie):
+        return movie
+    if skipped is not None:
+        skipped.unmatchable.add(movie.trakt_id)
+    return None
 
 
 def _movie_items(items: Iterable[object]) -> Iterable[Mapping[str, Any]]:
@@ -144,7 +202,7 @@ def _movie_items(items: Iterable[object]) -> Iterable[Mapping[str, Any]]:
             raise MalformedDataError(f"expected an object, got {item!r:.80}")
         kind = item.get("type") or ("movie" if "movie" in item else None)
         if kind == "movie":
-            yield item  # a film item without its movie object fails in parse_movie, loudly
+            yield item  # a null film object is skipped (and counted) by _film
 
 
 # One shared string per action instead of one per event (memory of a 100k-event history);
@@ -156,28 +214,39 @@ def _action(value: object) -> str:
     return _ACTIONS.get(value, "watch") if isinstance(value, str) else "watch"
 
 
-def parse_history(items: Iterable[object], films: Films | None = None) -> list[HistoryEvent]:
+def parse_history(
+    items: Iterable[object], films: Films | None = None, skipped: Skipped | None = None
+) -> list[HistoryEvent]:
     # Positional arguments and one pass: this runs once per play of the whole history.
-    return [
-        HistoryEvent(
-            _opt_int(item.get("id")) or 0,
-            parse_time(item.get("watched_at"), "watched_at"),
-            _action(item.get("action")),
-            _film(item.get("movie"), films),
-        )
-        for item in _movie_items(items)
-    ]
+    out = []
+    for item in _movie_items(items):
+        movie = _film(item.get("movie"), films, skipped)
+        if movie is not None:
+            out.append(
+                HistoryEvent(
+                    _opt_int(item.get("id")) or 0,
+                    parse_time(item.get("watched_at"), "watched_at"),
+                    _action(item.get("action")),
+                    movie,
+                )
+            )
+    return out
 
 
-def parse_watched(items: Iterable[object], films: Films | None = None) -> list[WatchedMovie]:
+def parse_watched(
+    items: Iterable[object], films: Films | None = None, skipped: Skipped | None = None
+) -> list[WatchedMovie]:
     out = []
     for item in _movie_items(items):
         plays = item.get("plays")
         if isinstance(plays, bool) or not isinstance(plays, int) or plays < 0:
             raise MalformedDataError(f"watched item with bad plays {plays!r}")
+        movie = _film(item.get("movie"), films, skipped)
+        if movie is None:
+            continue
         out.append(
             WatchedMovie(
-                movie=_film(item.get("movie"), films),
+                movie=movie,
                 plays=plays,
                 last_watched_at=parse_time(item.get("last_watched_at"), "last_watched_at"),
             )
@@ -185,16 +254,21 @@ def parse_watched(items: Iterable[object], films: Films | None = None) -> list[W
     return out
 
 
-def parse_ratings(items: Iterable[object], films: Films | None = None) -> list[MovieRating]:
+def parse_ratings(
+    items: Iterable[object], films: Films | None = None, skipped: Skipped | None = None
+) -> list[MovieRating]:
     out = []
     for item in _movie_items(items):
         rating = item.get("rating")
         if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 10:
             raise MalformedDataError(f"rating {rating!r} is not a whole number from 1 to 10")
         rated_at = item.get("rated_at")
+        movie = _film(item.get("movie"), films, skipped)
+        if movie is None:
+            continue
         out.append(
             MovieRating(
-                movie=_film(item.get("movie"), films),
+                movie=movie,
                 rating=rating,
                 rated_at=parse_time(rated_at, "rated_at") if rated_at is not None else None,
             )
@@ -202,14 +276,19 @@ def parse_ratings(items: Iterable[object], films: Films | None = None) -> list[M
     return out
 
 
-def parse_watchlist(items: Iterable[object], films: Films | None = None) -> list[WatchlistMovie]:
+def parse_watchlist(
+    items: Iterable[object], films: Films | None = None, skipped: Skipped | None = None
+) -> list[WatchlistMovie]:
     out = []
     for position, item in enumerate(_movie_items(items), start=1):
         rank = _opt_int(item.get("rank")) or position
         listed_at = item.get("listed_at")
+        movie = _film(item.get("movie"), films, skipped)
+        if movie is None:
+            continue
         out.append(
             WatchlistMovie(
-                movie=_film(item.get("movie"), films),
+                movie=movie,
                 rank=rank,
                 listed_at=parse_time(listed_at, "listed_at") if listed_at is not None else None,
             )
@@ -229,3 +308,10 @@ class FilmData:
     watchlist: list[WatchlistMovie] = field(default_factory=list)
     account_timezone: str | None = None
     directors: dict[int, str] | None = None  # trakt id -> "A, B" when --directors
+
+
+def account_timezone(settings: Mapping[str, Any] | None) -> str | None:
+    """`account.timezone` of a `/users/settings` payload (or the ZIP's user-settings.json)."""
+    account = settings.get("account") if settings else None
+    zone = account.get("timezone") if isinstance(account, Mapping) else None
+    return zone if isinstance(zone, str) and zone else None

@@ -8,21 +8,26 @@ reads Trakt's own data-export ZIP and makes no network request. Both return `Fil
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Mapping
+import logging
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from trakt_export.models import (
     FilmData,
     Films,
+    Skipped,
     parse_history,
     parse_ratings,
     parse_watched,
     parse_watchlist,
 )
+from trakt_export.models import account_timezone as account_timezone  # re-exported
 
 if TYPE_CHECKING:
     from trakt_export.trakt import PageParser, TraktAPI
+
+log = logging.getLogger(__name__)
 
 # What an export can ask a source for (endpoints relative to /sync or /users/NAME).
 Endpoint = Literal["history/movies", "watched/movies", "ratings/movies", "watchlist/movies"]
@@ -61,13 +66,15 @@ class ApiSource:
     async def films(self, needs: Collection[Endpoint]) -> FilmData:
         account = await self.api.start()
         films: Films = {}  # one Movie per film across every page and endpoint
+        skipped = Skipped()  # incomplete items (SPEC §5), one warning line for the run
         parsers: dict[str, PageParser] = {
-            e: functools.partial(PARSERS[e], films=films) for e in needs
+            e: functools.partial(PARSERS[e], films=films, skipped=skipped) for e in needs
         }
         listings = await self.api.listings(*needs, parsers=parsers)
         data = FilmData(account_timezone=account_timezone(account))
         for name, listing in listings.items():
             setattr(data, name.split("/")[0], listing.items)
+        warn_skipped(skipped)
         return data
 
     async def directors(self, films: list[int]) -> dict[int, str]:
@@ -75,7 +82,7 @@ class ApiSource:
 
 
 class ZipSource:
-    """Trakt's data-export ZIP (`--from-zip`): every file read at once, no network at all."""
+    """Trakt's data-export ZIP (`--from-zip`): the files `needs` asks for, no network at all."""
 
     offline = True
 
@@ -85,14 +92,17 @@ class ZipSource:
     async def films(self, needs: Collection[Endpoint]) -> FilmData:
         from trakt_export.zipsource import read_zip
 
-        return read_zip(self.path)
+        skipped = Skipped()
+        data = read_zip(self.path, needs, skipped)
+        warn_skipped(skipped)
+        return data
 
     async def directors(self, films: list[int]) -> dict[int, str]:
         return {}
 
 
-def account_timezone(settings: Mapping[str, Any] | None) -> str | None:
-    """`account.timezone` of a `/users/settings` payload (or the ZIP's user-settings.json)."""
-    account = settings.get("account") if settings else None
-    zone = account.get("timezone") if isinstance(account, Mapping) else None
-    return zone if isinstance(zone, str) and zone else None
+def warn_skipped(skipped: Skipped) -> None:
+    """The one warning line counting the incomplete items skipped (none stops the export)."""
+    line = skipped.warning()
+    if line:
+        log.warning("%s", line)

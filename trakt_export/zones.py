@@ -5,12 +5,15 @@ Always an IANA zone (never a fixed offset), so each watch gets the DST offset of
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from trakt_export.errors import UsageError
+
+log = logging.getLogger(__name__)
 
 _ZONEINFO_MARKERS = ("/zoneinfo/", "/zoneinfo.default/")
 
@@ -49,12 +52,30 @@ def system_zone(env: Mapping[str, str] | None = None, localtime: Path | None = N
 
 
 def choose_zone(configured: str, account: str | None) -> tuple[ZoneInfo, str]:
-    """The zone to use and where it came from (for the -v log and the README's promise)."""
+    """The zone to use and where it came from (for the -v log and the README's promise).
+
+    Falling back to the system zone is said in one warning line (SPEC §5): naming the account
+    zone that could not be resolved, or (public/offline mode, no account zone) the zone used.
+    """
     if configured:
         return load_zone(configured, "--timezone / [export] timezone"), "configured"
     if account:
         try:
             return ZoneInfo(account), "Trakt account"
         except (ZoneInfoNotFoundError, ValueError):
-            pass  # an odd account value must not stop the export: fall back to the system zone
-    return system_zone(), "system"
+            # an odd account value must not stop the export: fall back to the system zone
+            zone = system_zone()
+            log.warning(
+                "The Trakt account timezone %r is not a known IANA zone; using the system "
+                "timezone %s instead (set --timezone or [export] timezone to choose).",
+                account,
+                zone.key,
+            )
+            return zone, "system"
+    zone = system_zone()
+    log.warning(
+        "Dates use the system timezone %s (the Trakt account's timezone is not available "
+        "here); set --timezone or [export] timezone if that is not yours.",
+        zone.key,
+    )
+    return zone, "system"

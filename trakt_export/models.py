@@ -229,3 +229,5 @@ class FilmData:
     watchlist: list[WatchlistMovie] = field(default_factory=list)
     account_timezone: str | None = None
     directors: dict[int, str] | None = None  # trakt id -> "A, B" when --directors
+    comments: list[Any] | None = None  # reviews.FilmComment, when --reviews
+    account: str | None = None  # whose data (token: the slug; public: the name), when known

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_golden import CLIENT, check, settings_for
 from trakt_export.export import run_movies
 from trakt_export.fake import FakeTrakt, edge
 from trakt_export.fake.records import Comment, utc
 from trakt_export.fake.ziplayouts import write_trakt_zip
 from trakt_export.session import Options
-from tests.test_golden import CLIENT, check, settings_for
 
 ZONES = {"account": {}, "override": {"TRAKT_EXPORT_EXPORT_TIMEZONE": "America/Los_Angeles"}}
 

@@ -38,7 +38,7 @@ class ExportResult:
     def summary(self) -> str:
         if self.nothing_new:
             return (
-                "Nothing new since the last export: no file written; "
+                "Nothing new to export: no file written; "
                 f"{self.stats.requests} HTTP requests, {self.stats.cache_hits} cache hits, "
                 f"{self.elapsed:.1f} s."
             )

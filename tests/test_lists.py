@@ -114,3 +114,42 @@ def test_lists_from_zip_identical_to_online(clean_env: Path, tmp_path: Path, lay
     assert sorted(p.name for p in result.files) == sorted(p.name for p in files)
     for path in files:
         assert (offline / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_cli_lists_and_unknown_slug(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from trakt_export.cli import app
+
+    fake = FakeTrakt(edge(), client_id=CLIENT)
+    with fake.serve() as url:
+        monkeypatch.setenv("TRAKT_EXPORT_API_URL", url)
+        monkeypatch.setenv("TRAKT_EXPORT_CLIENT_ID", CLIENT)
+        monkeypatch.setenv("TRAKT_EXPORT_ACCESS_TOKEN", fake.issue_token("edge-user").access_token)
+        runner = CliRunner()
+        bad = runner.invoke(app, ["lists", "--list", "nope"])
+        assert bad.exit_code == 2
+        assert "'nope'" in bad.stderr and "top-01" in bad.stderr
+        good = runner.invoke(app, ["lists", "--list", "top", "--max-rows", "6"])
+        assert good.exit_code == 0, good.stderr
+        (line,) = good.stderr.splitlines()
+        assert line.startswith("Exported 1 list (10 rows) to letterboxd-lists/top-01.csv, ")
+        assert "list's import" in line
+        assert sorted(p.name for p in (tmp_path / "letterboxd-lists").iterdir()) == [
+            "top-01.csv",
+            "top-02.csv",
+        ]
+        watchlist = runner.invoke(app, ["watchlist"])
+        assert "not the diary import" in watchlist.stderr
+        since = [
+            runner.invoke(app, ["movies", "--mode", "history", "--since", "last", "-o", name])
+            for name in ("n1.csv", "n2.csv")
+        ]
+        assert [r.exit_code for r in since] == [0, 0]
+        assert since[1].stderr.startswith("Nothing new to export: no file written;")
+        assert (tmp_path / "n1.csv").exists() and not (tmp_path / "n2.csv").exists()
+        tagged = runner.invoke(
+            app, ["movies", "--reviews", "--tags", "x", "-o", "t.csv", "--no-cache"]
+        )
+        assert tagged.exit_code == 0, tagged.stderr
+        assert (tmp_path / "t.csv").read_text().splitlines()[0].endswith(",Tags,Review")

@@ -143,3 +143,24 @@ def test_tags_golden_on_dated_rows_only(
     assert list(rows[0])[-2:] == ["Tags", "Review"]
     assert all(r["Tags"] == ("trakt, imported" if r["WatchedDate"] else "") for r in rows)
     assert any(not r["WatchedDate"] for r in rows)
+
+
+def test_escape_spoiler_and_parse_rules() -> None:
+    from trakt_export.reviews import escape, parse_comments, review_text
+
+    assert escape('a & b <i>x</i> > "q"\r\nnext\rlast') == (
+        'a &amp; b &lt;i&gt;x&lt;/i&gt; &gt; "q"\nnext\nlast'
+    )
+    movie = {"title": "T", "year": 2000, "ids": {"trakt": 1, "imdb": "tt1", "tmdb": 2}}
+
+    def item(cid: int, parent: int = 0, kind: str = "movie", **extra: object) -> dict[str, object]:
+        body = {"id": cid, "parent_id": parent, "created_at": "2023-01-01T10:00:00.000Z"}
+        body |= {"comment": f"c{cid}", "spoiler": False} | extra
+        return {"type": kind, "movie": movie, "comment": body}
+
+    null_film = {"type": "movie", "movie": None, "comment": {"id": 5}}
+    parsed = parse_comments(
+        [item(1), item(2, parent=1), item(3, kind="show"), item(4, spoiler=True), null_film]
+    )
+    assert [c.comment_id for c in parsed] == [1, 4]
+    assert review_text(parsed[1]) == "(Contains spoilers)\nc4"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,31 @@ def test_cli_lists_and_unknown_slug(monkeypatch: pytest.MonkeyPatch, tmp_path: P
         )
         assert tagged.exit_code == 0, tagged.stderr
         assert (tmp_path / "t.csv").read_text().splitlines()[0].endswith(",Tags,Review")
+
+
+def test_lists_from_zip_upper_case_macosx_and_missing_file(clean_env: Path, tmp_path: Path) -> None:
+    fake = FakeTrakt(edge(), client_id=CLIENT)
+    online = tmp_path / "online"
+    token = fake.issue_token("edge-user").access_token
+    run_lists(
+        settings_for(clean_env, TRAKT_EXPORT_ACCESS_TOKEN=token),
+        Options(output=str(online), transport=fake.transport()),
+    )
+    archive = write_trakt_zip(
+        fake, tmp_path / "e.zip", "edge-user", "user-folders", upper=True, macosx=True
+    )
+    result = run_lists(
+        settings_for(clean_env), Options(output=str(tmp_path / "z"), zip_path=archive)
+    )
+    assert [p.read_bytes() for p in result.files] == [
+        (online / p.name).read_bytes() for p in result.files
+    ]
+    assert len(result.files) == 4
+    bare = write_trakt_zip(fake, tmp_path / "bare.zip", "edge-user", "flat")
+    stripped = tmp_path / "stripped.zip"
+    with zipfile.ZipFile(bare) as src, zipfile.ZipFile(stripped, "w") as dst:
+        for name in src.namelist():
+            if "lists-lists" not in name:
+                dst.writestr(name, src.read(name))
+    with pytest.raises(UsageError, match=r"lists-lists\.json"):
+        run_lists(settings_for(clean_env), Options(output=str(tmp_path / "s"), zip_path=stripped))

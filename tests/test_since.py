@@ -23,17 +23,23 @@ def rows_of(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
 
 
-def setup(home: Path) -> tuple[FakeTrakt, Settings]:
+ZONES = {"account": {}, "override": {"TRAKT_EXPORT_EXPORT_TIMEZONE": "America/Los_Angeles"}}
+
+
+def setup(home: Path, **env: str) -> tuple[FakeTrakt, Settings]:
     fake = FakeTrakt(edge(), client_id=CLIENT)
     token = fake.issue_token("edge-user").access_token
     settings = settings_for(
-        home, TRAKT_EXPORT_ACCESS_TOKEN=token, TRAKT_EXPORT_EXPORT_MODE="history"
+        home, TRAKT_EXPORT_ACCESS_TOKEN=token, TRAKT_EXPORT_EXPORT_MODE="history", **env
     )
     return fake, settings
 
 
-def test_since_last_three_runs(clean_env: Path, tmp_path: Path, update_goldens: bool) -> None:
-    fake, settings = setup(clean_env)
+@pytest.mark.parametrize("zone", sorted(ZONES))
+def test_since_last_three_runs(
+    zone: str, clean_env: Path, tmp_path: Path, update_goldens: bool
+) -> None:
+    fake, settings = setup(clean_env, **ZONES[zone])
     full = tmp_path / "full.csv"
     run_movies(settings, Options(output=str(full), transport=fake.transport()))
 
@@ -46,14 +52,15 @@ def test_since_last_three_runs(clean_env: Path, tmp_path: Path, update_goldens: 
     # rewatch on a new day.
     fake.add_history("edge-user", 1, utc(2023, 1, 5, 20))
     fake.add_history("edge-user", 23, utc(2024, 3, 1, 20))
+    fake.add_history("edge-user", 23, utc(2024, 3, 2, 3))  # Berlin: 03-02; Los Angeles: 03-01
     second = tmp_path / "night-2.csv"
     run_movies(settings, Options(output=str(second), transport=fake.transport()), "last")
-    check(second, "edge-history-since-last.csv", update_goldens)
+    check(second, f"edge-history-since-last-{zone}.csv", update_goldens)
     rows = rows_of(second)
     assert [(r["Title"], r["WatchedDate"], r["Rewatch"]) for r in rows] == [
         ("Crouching Tiger, Hidden Dragon", "2023-01-05", "false"),
         ("Alien", "2024-03-01", "true"),  # Rewatch over the whole history
-    ]
+    ] + ([("Alien", "2024-03-02", "true")] if zone == "account" else [])
 
     third = tmp_path / "night-3.csv"
     third.write_text("an earlier file\n")

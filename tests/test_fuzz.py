@@ -14,7 +14,13 @@ from hypothesis import strategies as st
 
 from trakt_export import letterboxd
 from trakt_export.errors import MalformedDataError
-from trakt_export.models import parse_history, parse_ratings, parse_watched, parse_watchlist
+from trakt_export.models import (
+    is_unknown_date,
+    parse_history,
+    parse_ratings,
+    parse_watched,
+    parse_watchlist,
+)
 
 ZONES = [ZoneInfo(z) for z in ("UTC", "America/Los_Angeles", "Asia/Tokyo", "Pacific/Kiritimati")]
 
@@ -103,7 +109,9 @@ def test_history_rows_roundtrip_exactly(
     header, lines = letterboxd.movie_lines(rows)
     check_csv(header, lines, rows)
     watched_ids = {e.movie.trakt_id for e in events}
-    assert {r.movie.trakt_id for r in rows if r.watched} == watched_ids
+    dated_ids = {e.movie.trakt_id for e in events if not is_unknown_date(e.watched_at)}
+    assert {r.movie.trakt_id for r in rows if r.watched} == dated_ids
+    assert {r.movie.trakt_id for r in rows} >= watched_ids  # unknown-date only: an undated row
     latest: dict[int, Any] = {}
     for r in rated:  # the most recently rated wins; later in the list on a tie
         key = r.rated_at.timestamp() if r.rated_at else float("-inf")

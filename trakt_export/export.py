@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from trakt_export import letterboxd
 from trakt_export.config import Settings
@@ -32,16 +33,29 @@ class ExportResult:
     stats: RunStats
     elapsed: float
     to_stdout: bool = False
+    nothing_new: bool = False  # --since found no new rows: no file was written
+    note: str = ""  # appended to the summary (which Letterboxd import the file is for)
 
     def summary(self) -> str:
+        if self.nothing_new:
+            return (
+                "Nothing new to export: no file written; "
+                f"{self.stats.requests} HTTP requests, {self.stats.cache_hits} cache hits, "
+                f"{self.elapsed:.1f} s."
+            )
         where = "stdout" if self.to_stdout else ", ".join(str(p) for p in self.files)
         files = 1 if self.to_stdout else len(self.files)
         return (
             f"Exported {self.rows} rows to {where} ({files} file{'s' if files != 1 else ''}); "
             f"{self.stats.requests} HTTP requests, {self.stats.cache_hits} cache hits, "
-            f"{self.elapsed:.1f} s."
+            f"{self.elapsed:.1f} s.{self.note}"
         )
 
+
+WATCHLIST_NOTE = (
+    " Import it at letterboxd.com/watchlist/ (the watchlist import), not the diary import,"
+    " which would mark every film watched."
+)
 
 ENDPOINTS: dict[str, tuple[Endpoint, ...]] = {
     "history": ("history/movies", "ratings/movies"),
@@ -56,6 +70,8 @@ async def fetch(
     """Read the needed listings from the run's source, plus directors when asked for."""
     async with open_source(settings, options, stats) as source:
         data = await source.films(needs)
+        if settings.export.reviews and "watchlist/movies" not in needs:
+            data.comments = await source.comments()
         mode = settings.export.directors
         if mode == "off" or "watchlist/movies" in needs:
             return data
@@ -84,8 +100,7 @@ def load_data(
     return asyncio.run(fetch(settings, needs, options, stats))
 
 
-def movie_rows(settings: Settings, data: FilmData) -> list[letterboxd.Row]:
-    zone, _ = choose_zone(settings.export.timezone, data.account_timezone)
+def movie_rows(settings: Settings, data: FilmData, zone: ZoneInfo) -> list[letterboxd.Row]:
     keep_rated = settings.export.include_rated_unwatched
     if settings.export.mode == "history":
         return letterboxd.history_rows(
@@ -117,23 +132,34 @@ def _deliver(
     return write_parts(target, parts), False
 
 
-def run_movies(settings: Settings, options: Options) -> ExportResult:
-    """The `movies` command: fetch, map to Letterboxd rows, write (atomically), summarise."""
+def run_movies(settings: Settings, options: Options, since: str | None = None) -> ExportResult:
+    """The `movies` command: fetch, map to Letterboxd rows, write (atomically), summarise.
+    `since` is `--since DATE|last` (history mode only; see since.py)."""
+    from trakt_export.extras import Extras
+
     started = time.perf_counter()
     stats = RunStats()
+    extras = Extras.parse(settings, since)
     with locked(settings):
         data = load_data(settings, ENDPOINTS[settings.export.mode], options, stats)
-        rows = movie_rows(settings, data)
+        zone, _ = choose_zone(settings.export.timezone, data.account_timezone)  # warns once
+        rows = movie_rows(settings, data, zone)
         directors = data.directors
+        rows = extras.apply(rows, data, zone)  # reviews, tags, --since
         del data  # the parsed events are not needed past this point: free them (peak memory)
+        if extras.nothing_new(rows):
+            return ExportResult(0, [], stats, time.perf_counter() - started, nothing_new=True)
         if directors is not None:
             rows = letterboxd.with_directors(rows, directors)
         count = len(rows)
-        header, lines = letterboxd.movie_lines(rows, directors=directors is not None)
+        header, lines = letterboxd.movie_lines(
+            rows, directors=directors is not None, tags=extras.tags, review=extras.reviews
+        )
         del rows
         files, to_stdout = _deliver(
             settings, options, f"letterboxd-{settings.export.mode}.csv", header, lines
         )
+        extras.done()  # the output is complete: advance the --since last mark
     return ExportResult(count, files, stats, time.perf_counter() - started, to_stdout)
 
 
@@ -146,4 +172,6 @@ def run_watchlist(settings: Settings, options: Options) -> ExportResult:
         header, lines = letterboxd.watchlist_lines(data.watchlist)
         count = len(lines)  # before _deliver, which empties `lines` once the parts hold them
         files, to_stdout = _deliver(settings, options, "letterboxd-watchlist.csv", header, lines)
-    return ExportResult(count, files, stats, time.perf_counter() - started, to_stdout)
+    return ExportResult(
+        count, files, stats, time.perf_counter() - started, to_stdout, note=WATCHLIST_NOTE
+    )

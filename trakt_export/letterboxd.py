@@ -36,6 +36,8 @@ class Row(NamedTuple):
     rating: int | None
     rewatch: bool | None
     directors: str | None = None
+    tags: str | None = None
+    review: str | None = None
 
 
 def local_date(moment: datetime, zone: ZoneInfo) -> date:
@@ -161,13 +163,15 @@ def sort_rows(rows: Iterable[Row]) -> list[Row]:
 
 
 def with_directors(rows: Sequence[Row], directors: Mapping[int, str]) -> list[Row]:
-    return [
-        Row(r.movie, r.watched, r.rating, r.rewatch, directors.get(r.movie.trakt_id, ""))
-        for r in rows
-    ]
+    return [r._replace(directors=directors.get(r.movie.trakt_id, "")) for r in rows]
 
 
-def _cells(row: Row, directors: bool) -> list[str]:
+def with_tags(rows: Sequence[Row], tags: str) -> list[Row]:
+    """`tags` on every row with a WatchedDate (Letterboxd ignores tags without a diary entry)."""
+    return [r._replace(tags=tags) if r.watched is not None else r for r in rows]
+
+
+def _cells(row: Row, directors: bool, tags: bool = False, review: bool = False) -> list[str]:
     m = row.movie
     cells = [
         m.title,
@@ -180,6 +184,10 @@ def _cells(row: Row, directors: bool) -> list[str]:
     ]
     if directors:
         cells.append(row.directors or "")
+    if tags:
+        cells.append(row.tags or "")
+    if review:
+        cells.append(row.review or "")
     return cells
 
 
@@ -201,10 +209,16 @@ def _csv_line(cells: Sequence[str]) -> str:
     return _csv_lines([cells])[0]
 
 
-def movie_lines(rows: Sequence[Row], *, directors: bool = False) -> tuple[str, list[str]]:
-    """The header line and one CSV line per row."""
-    header = (*HEADER, "Directors") if directors else HEADER
-    return _csv_line(header), _csv_lines(_cells(r, directors) for r in rows)
+def movie_lines(
+    rows: Sequence[Row], *, directors: bool = False, tags: bool = False, review: bool = False
+) -> tuple[str, list[str]]:
+    """The header line and one CSV line per row (optional columns: Directors, Tags, Review)."""
+    header = (*HEADER, *(name for name, on in _optional(directors, tags, review) if on))
+    return _csv_line(header), _csv_lines(_cells(r, directors, tags, review) for r in rows)
+
+
+def _optional(directors: bool, tags: bool, review: bool) -> tuple[tuple[str, bool], ...]:
+    return (("Directors", directors), ("Tags", tags), ("Review", review))
 
 
 def watchlist_lines(items: Iterable[WatchlistMovie]) -> tuple[str, list[str]]:

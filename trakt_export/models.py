@@ -164,7 +164,7 @@ def matchable(movie: Movie) -> bool:
 Films = dict[int, Movie]
 
 
-def _film(raw: Any, films: Films | None, skipped: Skipped | None) -> Movie | None:
+def _film(raw: Any, films: Films | None, skipped: Skipped | None = None) -> Movie | None:
     """parse_movie, sharing one Movie per Trakt id across pages when `films` is given (a 100k-
     event history names far fewer films: this keeps memory and parse time down). None for an
     item to skip (null film, or no title and no id), counted in `skipped`."""
@@ -308,6 +308,8 @@ class FilmData:
     watchlist: list[WatchlistMovie] = field(default_factory=list)
     account_timezone: str | None = None
     directors: dict[int, str] | None = None  # trakt id -> "A, B" when --directors
+    comments: list[Any] | None = None  # reviews.FilmComment, when --reviews
+    account: str | None = None  # whose data (token: the slug; public: the name), when known
 
 
 def account_timezone(settings: Mapping[str, Any] | None) -> str | None:

@@ -54,6 +54,9 @@ class Source(Protocol):
     async def directors(self, films: list[int]) -> dict[int, str]:
         """Director names per Trakt film id ("A, B"); empty where none are known."""
 
+    async def comments(self) -> list[Any]:
+        """The user's own top-level film comments (reviews.FilmComment), every page."""
+
 
 class ApiSource:
     """Trakt's API, in token mode (`/sync`) or public-profile mode (`/users/NAME`)."""
@@ -71,7 +74,7 @@ class ApiSource:
             e: functools.partial(PARSERS[e], films=films, skipped=skipped) for e in needs
         }
         listings = await self.api.listings(*needs, parsers=parsers)
-        data = FilmData(account_timezone=account_timezone(account))
+        data = FilmData(account_timezone=account_timezone(account), account=self.api.account)
         for name, listing in listings.items():
             setattr(data, name.split("/")[0], listing.items)
         warn_skipped(skipped)
@@ -79,6 +82,11 @@ class ApiSource:
 
     async def directors(self, films: list[int]) -> dict[int, str]:
         return await self.api.directors(films)
+
+    async def comments(self) -> list[Any]:
+        from trakt_export.reviews import COMMENTS_ENDPOINT, parse_comments
+
+        return (await self.api.listing(COMMENTS_ENDPOINT, parse_comments)).items
 
 
 class ZipSource:
@@ -99,6 +107,11 @@ class ZipSource:
 
     async def directors(self, films: list[int]) -> dict[int, str]:
         return {}
+
+    async def comments(self) -> list[Any]:
+        from trakt_export.zipsocial import read_comments
+
+        return read_comments(self.path)
 
 
 def warn_skipped(skipped: Skipped) -> None:

@@ -9,6 +9,7 @@ the same semaphore as every other request of the run.
 from __future__ import annotations
 
 import asyncio
+import urllib.parse
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -52,7 +53,12 @@ ACTIVITY_KEYS: dict[str, tuple[str, ...]] = {
     "watchlist": ("movies.watchlisted_at", "shows.watchlisted_at", "watchlist.updated_at"),
     "watchlist/movies": ("movies.watchlisted_at", "watchlist.updated_at"),
     "watchlist/shows": ("shows.watchlisted_at", "watchlist.updated_at"),
+    "comments/all/movies?include_replies=false": ("movies.commented_at",),
+    "lists": ("lists.updated_at",),  # also every `lists/{id}/items` (see activity_stamp)
+    "favorites": ("favorites.updated_at",),
 }
+# Endpoints that live under /users/{id}/ in token mode too (`/users/me/...`).
+USER_ENDPOINTS = frozenset({"comments", "lists", "favorites"})
 
 # Endpoints whose pages Trakt caps below PAGE_LIMIT.
 PAGE_CAPS = {"watched/shows": 100}
@@ -60,7 +66,7 @@ PAGE_CAPS = {"watched/shows": 100}
 
 def activity_stamp(activities: Mapping[str, Any], endpoint: str) -> str | None:
     """The joined timestamps that change whenever `endpoint`'s data changes (None: unknown)."""
-    keys = ACTIVITY_KEYS.get(endpoint)
+    keys = ACTIVITY_KEYS.get(endpoint) or ACTIVITY_KEYS.get(endpoint.split("/")[0])
     if not keys:
         return None
     values = []
@@ -105,7 +111,11 @@ class TraktAPI:
         return self.user is not None
 
     def _path(self, endpoint: str) -> str:
-        return f"/users/{self.user}/{endpoint}" if self.public else f"/sync/{endpoint}"
+        if self.public:
+            return f"/users/{self.user}/{endpoint}"
+        if endpoint.split("/")[0] in USER_ENDPOINTS:
+            return f"/users/me/{endpoint}"
+        return f"/sync/{endpoint}"
 
     async def get(
         self, path: str, params: Mapping[str, Any] | None = None, hint: dict[str, Any] | None = None
@@ -154,9 +164,9 @@ class TraktAPI:
         }
 
     async def _page(self, endpoint: str, page: int, limit: int) -> tuple[list[Any], httpx.Response]:
-        response = await self.get(
-            self._path(endpoint), {"page": page, "limit": limit}, self._hint(endpoint)
-        )
+        path, _, query = endpoint.partition("?")  # e.g. comments/...?include_replies=false
+        params = {**dict(urllib.parse.parse_qsl(query)), "page": page, "limit": limit}
+        response = await self.get(self._path(path), params, self._hint(endpoint))
         data = decode_json(response)
         if not isinstance(data, list):
             raise MalformedDataError(f"Trakt sent a non-list page for {endpoint}.")
@@ -200,8 +210,11 @@ class TraktAPI:
 
         async def one(film: int) -> str:
             response = await self.get(f"/movies/{film}/people", None, hint)
+            self._observer.advance("people")  # per-film progress (SPEC §1)
             return director_names(decode_json(response))
 
+        if films:
+            self._observer.start("people", len(films))
         names = await gather_all(one(film) for film in films)
         return dict(zip(films, names, strict=True))
 

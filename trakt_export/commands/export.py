@@ -86,6 +86,24 @@ def register(app: typer.Typer) -> None:
                 help="Directors column: off, missing (films without IMDb/TMDB id) or all.",
             ),
         ] = None,
+        reviews: Annotated[
+            bool | None,
+            typer.Option(
+                "--reviews/--no-reviews", help="Review column from your own film comments."
+            ),
+        ] = None,
+        tags: Annotated[
+            str | None,
+            typer.Option("--tags", help="Comma-separated Tags on every row with a WatchedDate."),
+        ] = None,
+        since: Annotated[
+            str | None,
+            typer.Option(
+                "--since",
+                metavar="DATE|last",
+                help="History mode: only rows from DATE on, or new since the last --since last.",
+            ),
+        ] = None,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Bypass the cache.")] = False,
         refresh: Annotated[
             bool, typer.Option("--refresh", help="Re-fetch everything and re-store it.")
@@ -99,12 +117,14 @@ def register(app: typer.Typer) -> None:
             "export.max_rows": max_rows,
             "export.max_bytes": max_bytes,
             "export.directors": directors,
+            "export.reviews": reviews,
+            "export.tags": tags,
         }
         from trakt_export.export import run_movies
 
         settings = load_settings(overrides)
         options = _options(output, from_zip, no_cache, refresh)
-        _finish(options, lambda: run_movies(settings, options))
+        _finish(options, lambda: run_movies(settings, options, since))
 
     @app.command()
     @guarded
@@ -115,6 +135,37 @@ def register(app: typer.Typer) -> None:
         settings = load_settings({"trakt.username": user})
         options = _options(output, from_zip)
         _finish(options, lambda: run_watchlist(settings, options))
+
+    @app.command()
+    @guarded
+    def lists(
+        output: Annotated[
+            str | None,
+            typer.Option(
+                "-o", "--output", help="Directory for the CSVs (default letterboxd-lists)."
+            ),
+        ] = None,
+        user: User = None,
+        from_zip: FromZip = None,
+        list_slugs: Annotated[
+            list[str] | None,
+            typer.Option("--list", metavar="SLUG", help="Only this list (repeatable)."),
+        ] = None,
+        max_rows: Annotated[
+            int | None, typer.Option("--max-rows", help="Rows per CSV file (0 = no limit).")
+        ] = None,
+        max_bytes: Annotated[
+            int | None, typer.Option("--max-bytes", help="Bytes per CSV file (0 = no limit).")
+        ] = None,
+    ) -> None:
+        """Export your Trakt lists and favorites as Letterboxd list-import CSVs."""
+        from trakt_export.lists import run_lists
+
+        settings = load_settings(
+            {"trakt.username": user, "export.max_rows": max_rows, "export.max_bytes": max_bytes}
+        )
+        options = _options(output, from_zip)
+        _finish(options, lambda: run_lists(settings, options, list_slugs or ()))
 
     @app.command()
     @guarded

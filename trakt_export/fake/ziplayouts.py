@@ -103,12 +103,32 @@ def user_stats(user: UserData) -> dict[str, Any]:
 
 
 def social_files(fake: FakeTrakt, username: str) -> dict[str, list[Any]]:
-    """HOOK for the kinds whose records the fake does not hold yet: `lists-lists`,
-    `lists-list-<id>-<slug>`, `lists-favorites`, `comments-movies` (and `watched-playback`,
-    `hidden-*`, `notes-*`). Returns {stem: full JSON}; today nothing, until the fake's records
-    support lists, favorites and comments: then build them here from `fake.user_json(...)`.
-    Tests can pass such files through `write_trakt_zip(extra=...)` meanwhile."""
-    return {}
+    """The social kinds of the export, as Trakt's ZIP holds them: `lists-lists` (every list, the
+    owner's view), `lists-list-<id>-<slug>` (its items, every type, rank order),
+    `lists-favorites` and `comments-movies` (the film comments, replies included)."""
+    from trakt_export.fake.shapes import watchlist_entry
+    from trakt_export.fake.social import comment_entry, list_json, ranked
+
+    with fake.lock:
+        user = _user(fake, username)
+        files: dict[str, list[Any]] = {}
+        if user.lists:
+            files["lists-lists"] = [list_json(user, lst) for lst in sorted(user.lists, key=_trakt)]
+        for lst in sorted(user.lists, key=_trakt):
+            files[f"lists-list-{lst.trakt}-{lst.slug}"] = [
+                watchlist_entry(e) for e in ranked(lst.items)
+            ]
+        if user.favorites:
+            files["lists-favorites"] = [watchlist_entry(e) for e in ranked(user.favorites)]
+        films = [c for c in user.comments if isinstance(c.item, Film) or c.item is None]
+        if films:
+            films.sort(key=lambda c: (c.created_at, c.id), reverse=True)
+            files["comments-movies"] = [comment_entry(user, c) for c in films]
+        return files
+
+
+def _trakt(lst: Any) -> int:
+    return int(lst.trakt)
 
 
 def _stats_json(fake: FakeTrakt, username: str) -> Any:

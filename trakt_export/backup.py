@@ -27,6 +27,7 @@ from trakt_export import __version__
 from trakt_export.backupdir import (
     MANIFEST,
     TOOL,
+    Target,
     VerifyResult,
     choose_target,
     discard,
@@ -297,15 +298,8 @@ def build_files(
     return blobs, dict(sorted(files.items())), dict(sorted(unavailable.items())), items
 
 
-def write_backup(
-    target_output: str | None,
-    default_parent: Path,
-    blobs: dict[str, bytes],
-    manifest: dict[str, Any],
-    now: datetime,
-) -> Path:
+def write_backup(target: Target, blobs: dict[str, bytes], manifest: dict[str, Any]) -> Path:
     """Write every file into a hidden sibling directory, then put it in place by the rule."""
-    target = choose_target(target_output, default_parent, now.astimezone())
     staging = staging_for(target.path)
     try:
         for name, blob in blobs.items():
@@ -330,6 +324,8 @@ def run_backup(settings: Settings, options: Options, now: datetime | None = None
     stats = RunStats()
     now = now or datetime.now(UTC)
     with locked(settings):
+        parent = Path(settings.export.output_dir).expanduser()
+        target = choose_target(options.output, parent, now.astimezone())
         account, fetched, login_only, extras = asyncio.run(fetch_backup(settings, options, stats))
         blobs, files, unavailable, items = build_files(fetched, login_only, extras)
         manifest: dict[str, Any] = {
@@ -343,10 +339,9 @@ def run_backup(settings: Settings, options: Options, now: datetime | None = None
             "files": files,
             "unavailable": unavailable,
         }
-        parent = Path(settings.export.output_dir).expanduser()
-        target = write_backup(options.output, parent, blobs, manifest, now)
+        directory = write_backup(target, blobs, manifest)
     return BackupResult(
-        target, len(blobs) + 1, items, stats, time.perf_counter() - started, sorted(unavailable)
+        directory, len(blobs) + 1, items, stats, time.perf_counter() - started, sorted(unavailable)
     )
 
 

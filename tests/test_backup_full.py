@@ -197,15 +197,24 @@ def test_heavy_tv_account_within_the_real_budget_and_incremental(clean_env: Path
     run_backup(settings, options(fake.transport(), clock, output="two"), NOW)
     assert fake.stats.total == 2 + 2
     assert snapshot(first.directory).keys() == snapshot(Path("two")).keys()
-    # A new list: only the lists and their items are read again.
-    clock.now += 60
-    fake.add_list("tv-fan", "Fresh one")
+
+
+def test_lists_are_read_again_only_when_the_lists_stamp_changes(
+    fake: FakeTrakt, settings: Settings, tmp_path: Path
+) -> None:
+    backup(fake, settings, tmp_path / "one")
     fake.stats.reset()
-    run_backup(settings, options(fake.transport(), clock, output="three"), NOW)
-    read = {path.split("?")[0] for path in fake.stats.by_path}
-    lists = {p for p in read if p.startswith("GET /users/me/lists")}
-    assert len(lists) == 1 + 31 and fake.stats.total == 4 + 1 + 31
-    assert (Path("three") / "list-fresh-one.json").exists()
+    fake.add_comment("edge-user", fake.dataset.films[12], "new")  # not a lists change
+    backup(fake, settings, tmp_path / "two")
+    assert not [p for p in fake.stats.by_path if p.startswith("GET /users/me/lists")]
+    assert fake.stats.total == 4 + 1  # + comments
+    fake.add_list("edge-user", "Fresh one")
+    fake.stats.reset()
+    three = backup(fake, settings, tmp_path / "three")
+    lists = [p for p in fake.stats.by_path if p.startswith("GET /users/me/lists")]
+    count = len(fake.dataset.users["edge-user"].lists)
+    assert len(lists) == 1 + count and fake.stats.total == 4 + 1 + count
+    assert load(three, "list-fresh-one.json") == []
 
 
 # ----- the directory rule -----------------------------------------------------------------

@@ -245,7 +245,13 @@ def _not_vip(user: Any) -> bool:
 
 
 def _dump(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=False).encode() + b"\n"
+    """JSON as Trakt sent it: a list one item per line (fast, diffable), an object indented."""
+    if isinstance(value, list):
+        if not value:
+            return b"[]\n"
+        lines = ",\n".join(json.dumps(item, ensure_ascii=False) for item in value)
+        return f"[\n{lines}\n]\n".encode()
+    return json.dumps(value, ensure_ascii=False, indent=2).encode() + b"\n"
 
 
 def _iso(moment: datetime) -> str:

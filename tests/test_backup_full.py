@@ -138,6 +138,8 @@ def test_verify_passes_fresh_and_names_a_changed_or_missing_file(
     nothing = runner.invoke(app, ["backup", "--verify", str(tmp_path)])
     assert nothing.exit_code == 2 and "manifest" in nothing.output
     assert "Traceback" not in nothing.output
+    both = runner.invoke(app, ["backup", "--verify", str(target), "-o", "x"])
+    assert both.exit_code == 2 and "takes no -o" in both.output
 
 
 def test_refused_endpoint_gets_no_file_and_a_manifest_entry(

@@ -139,6 +139,13 @@ def register(app: typer.Typer) -> None:
         from trakt_export.backup import run_backup, run_verify
 
         if verify is not None:
+            if output is not None or user is not None:
+                from trakt_export.errors import UsageError
+
+                raise UsageError(
+                    "--verify DIR checks an existing backup; it takes no -o or --user.",
+                    "Run `trakt-export backup --verify DIR` alone.",
+                )
             say(run_verify(verify).summary())
             return
         settings = load_settings({"trakt.username": user})

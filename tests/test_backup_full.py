@@ -273,3 +273,15 @@ def test_a_file_in_the_way_is_a_usage_error(
         backup(fake, settings, tmp_path / "file")
     assert info.value.exit_code == 2 and fake.stats.total == 0  # refused before any request
     assert (tmp_path / "file").read_text() == "x"
+
+
+def test_a_file_added_to_the_earlier_backup_during_the_run_is_kept(
+    fake: FakeTrakt, settings: Settings, tmp_path: Path
+) -> None:
+    target = tmp_path / "latest"
+    backup(fake, settings, target)
+    fake.faults.mutate_after(3, lambda: (target / "mine.txt").write_text("added meanwhile"))
+    before = {**snapshot(target), "mine.txt": b"added meanwhile"}
+    assert backup(fake, settings, target) == target / DATED
+    after = snapshot(target)
+    assert {k: v for k, v in after.items() if not k.startswith(DATED)} == before

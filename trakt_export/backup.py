@@ -30,6 +30,7 @@ from trakt_export.backupdir import (
     Target,
     VerifyResult,
     choose_target,
+    confirm,
     discard,
     put_in_place,
     sha256,
@@ -304,8 +305,11 @@ def build_files(
     return blobs, dict(sorted(files.items())), dict(sorted(unavailable.items())), items
 
 
-def write_backup(target: Target, blobs: dict[str, bytes], manifest: dict[str, Any]) -> Path:
+def write_backup(
+    target: Target, blobs: dict[str, bytes], manifest: dict[str, Any], now: datetime
+) -> Path:
     """Write every file into a hidden sibling directory, then put it in place by the rule."""
+    target = confirm(target, now)
     staging = staging_for(target.path)
     try:
         for name, blob in blobs.items():
@@ -345,7 +349,7 @@ def run_backup(settings: Settings, options: Options, now: datetime | None = None
             "files": files,
             "unavailable": unavailable,
         }
-        directory = write_backup(target, blobs, manifest)
+        directory = write_backup(target, blobs, manifest, now.astimezone())
     return BackupResult(
         directory, len(blobs) + 1, items, stats, time.perf_counter() - started, sorted(unavailable)
     )

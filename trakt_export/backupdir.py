@@ -105,6 +105,19 @@ def choose_target(output: str | None, default_parent: Path, now: datetime) -> Ta
     return _fresh(path / name) if inside else Target(path, None)
 
 
+def confirm(target: Target, now: datetime) -> Target:
+    """The target again just before the swap: the fetch may have taken minutes, and a user may
+    have created that directory or added a file to the earlier backup meanwhile."""
+    if target.replaces is None:
+        return _fresh(target.path) if target.path.is_symlink() or target.path.exists() else target
+    manifest = earlier_backup(target.path)
+    if manifest is not None:
+        return Target(target.path, manifest)
+    if target.path.is_dir() and not target.path.is_symlink():
+        return _fresh(target.path / dated_name(now))  # became foreign: a dated one inside
+    return _fresh(target.path)
+
+
 def _fresh(path: Path) -> Target:
     """`path`, or `path-2`, `path-3`, … when something already holds that name."""
     candidate, n = path, 1

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tests.test_engine import VirtualClock, make_fake, options
+from tests.test_engine import START, VirtualClock, make_fake, options
 from trakt_export.backup import BACKUP_ENDPOINTS, HIDDEN_SECTIONS, run_backup
 from trakt_export.backupdir import sha256
 from trakt_export.cli import app
@@ -285,3 +285,18 @@ def test_a_file_added_to_the_earlier_backup_during_the_run_is_kept(
     assert backup(fake, settings, target) == target / DATED
     after = snapshot(target)
     assert {k: v for k, v in after.items() if not k.startswith(DATED)} == before
+
+
+def test_a_backup_larger_than_the_limiter_window_is_paced_not_refused(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    fake.faults.account_budget(20, 300)  # Trakt's real rule, scaled down to this small account
+    settings = settings_for(
+        clean_env,
+        TRAKT_EXPORT_ACCESS_TOKEN=fake.issue_token("edge-user").access_token,
+        TRAKT_EXPORT_NETWORK_REQUESTS_PER_WINDOW="18",
+    )
+    result = run_backup(settings, options(fake.transport(), clock, output="paced"), NOW)
+    assert result.stats.requests > 20 and fake.stats.served_429 == 0
+    assert clock.now - START >= 300  # waited for the window instead of hitting the budget
+    assert runner.invoke(app, ["backup", "--verify", "paced"]).exit_code == 0

@@ -18,7 +18,7 @@ from trakt_export.backup import BACKUP_ENDPOINTS, HIDDEN_SECTIONS, run_backup
 from trakt_export.backupdir import sha256
 from trakt_export.cli import app
 from trakt_export.config import Settings, resolve
-from trakt_export.errors import OutputError
+from trakt_export.errors import OutputError, PrivateProfileError
 from trakt_export.fake import FakeTrakt, edge, heavy_tv
 from trakt_export.fake.records import Episode
 from trakt_export.session import Options
@@ -300,3 +300,13 @@ def test_a_backup_larger_than_the_limiter_window_is_paced_not_refused(clean_env:
     assert result.stats.requests > 20 and fake.stats.served_429 == 0
     assert clock.now - START >= 300  # waited for the window instead of hitting the budget
     assert runner.invoke(app, ["backup", "--verify", "paced"]).exit_code == 0
+
+
+def test_a_private_profile_in_public_mode_fails_before_writing(
+    fake: FakeTrakt, clean_env: Path, tmp_path: Path
+) -> None:
+    settings = settings_for(clean_env, TRAKT_EXPORT_USERNAME="private-user")
+    with pytest.raises(PrivateProfileError) as info:
+        backup(fake, settings, tmp_path / "b")
+    assert info.value.exit_code == 3 and not (tmp_path / "b").exists()
+    assert fake.stats.total == 1

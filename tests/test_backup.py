@@ -44,7 +44,8 @@ def test_backup_of_large_dataset_is_complete(
     manifest = json.loads((target / "manifest.json").read_text())
     assert manifest["version"] and manifest["created_at"] == "2026-11-25T06:00:00Z"
     for stem, endpoint in BACKUP_ENDPOINTS.items():
-        expected = fake.user_json("big-user", endpoint)
+        full = endpoint == "watched/shows"  # with seasons and episodes (extended=progress)
+        expected = fake.user_json("big-user", endpoint, progress=full, specials=full)
         saved = json.loads((target / f"{stem}.json").read_text())
         assert saved == expected, f"{stem}.json differs from the dataset"
         entry = manifest["files"][f"{stem}.json"]
@@ -84,13 +85,13 @@ def test_underdelivered_page_fails_naming_the_endpoint(
     assert not (tmp_path / "b").exists()
 
 
-def test_warm_backup_with_nothing_changed_makes_two_requests(
+def test_warm_backup_with_nothing_changed_makes_four_requests(
     fake: FakeTrakt, settings: Settings, tmp_path: Path
 ) -> None:
     run_backup(settings, Options(output=str(tmp_path / "one"), transport=fake.transport()), NOW)
     fake.stats.reset()
     run_backup(settings, Options(output=str(tmp_path / "two"), transport=fake.transport()), NOW)
-    assert fake.stats.total <= 2
+    assert fake.stats.total <= 2 + 2  # last_activities, settings + unstamped profile, stats
     for stem in BACKUP_ENDPOINTS:
         one = (tmp_path / "one" / f"{stem}.json").read_bytes()
         assert one == (tmp_path / "two" / f"{stem}.json").read_bytes()

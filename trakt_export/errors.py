@@ -24,6 +24,7 @@ class TraktExportError(Exception):
     """Base class: a failure the user can act on. `hint` says what to do next."""
 
     exit_code: int = 1
+    status: int | None = None  # the HTTP status behind it, when it came from a response
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)

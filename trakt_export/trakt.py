@@ -9,10 +9,10 @@ the same semaphore as every other request of the run.
 from __future__ import annotations
 
 import asyncio
-import urllib.parse
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -64,9 +64,15 @@ USER_ENDPOINTS = frozenset({"comments", "lists", "favorites"})
 PAGE_CAPS = {"watched/shows": 100}
 
 
-def activity_stamp(activities: Mapping[str, Any], endpoint: str) -> str | None:
+def activity_stamp(
+    activities: Mapping[str, Any], endpoint: str, keys: tuple[str, ...] | None = None
+) -> str | None:
     """The joined timestamps that change whenever `endpoint`'s data changes (None: unknown)."""
-    keys = ACTIVITY_KEYS.get(endpoint) or ACTIVITY_KEYS.get(endpoint.split("/")[0])
+    keys = (
+        keys
+        if keys is not None
+        else (ACTIVITY_KEYS.get(endpoint) or ACTIVITY_KEYS.get(endpoint.split("/")[0]))
+    )
     if not keys:
         return None
     values = []
@@ -76,6 +82,16 @@ def activity_stamp(activities: Mapping[str, Any], endpoint: str) -> str | None:
             node = node.get(part) if isinstance(node, Mapping) else None
         values.append(str(node))
     return "|".join(values)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A listing outside the usual `/sync`/`/users/NAME` scheme (registered by `backup`):
+    its absolute path (query included), its last_activities keys (empty: no stamp), page cap."""
+
+    path: str
+    keys: tuple[str, ...] = ()
+    cap: int = PAGE_LIMIT
 
 
 @dataclass(slots=True)
@@ -105,12 +121,15 @@ class TraktAPI:
         self.activities: Mapping[str, Any] = {}
         self._pool = asyncio.Semaphore(max(concurrency, 1))
         self._observer = observer or NullObserver()
+        self.routes: dict[str, Route] = {}  # endpoint name -> Route, see `Route`
 
     @property
     def public(self) -> bool:
         return self.user is not None
 
     def _path(self, endpoint: str) -> str:
+        if endpoint in self.routes:
+            return self.routes[endpoint].path
         if self.public:
             return f"/users/{self.user}/{endpoint}"
         if endpoint.split("/")[0] in USER_ENDPOINTS:
@@ -127,11 +146,14 @@ class TraktAPI:
             )
         error = error_for_status(response)
         if error is not None:
+            error.status = response.status_code
             if self.public and response.status_code == 401:
-                raise PrivateProfileError(
+                private = PrivateProfileError(
                     f"the Trakt profile {self.user!r} is private.",
                     "Log in with `trakt-export auth login`, or make the profile public on Trakt.",
-                ) from None
+                )
+                private.status = 401
+                raise private from None
             raise error
         return response
 
@@ -157,16 +179,20 @@ class TraktAPI:
     def _hint(self, endpoint: str) -> dict[str, Any]:
         if self.public:
             return {"kind": "sync", "account": f"user:{self.user}", "activity": None}
+        route = self.routes.get(endpoint)
         return {
             "kind": "sync",
             "account": self.account,
-            "activity": activity_stamp(self.activities, endpoint),
+            "activity": activity_stamp(self.activities, endpoint, route.keys if route else None),
         }
 
     async def _page(self, endpoint: str, page: int, limit: int) -> tuple[list[Any], httpx.Response]:
-        path, _, query = endpoint.partition("?")  # e.g. comments/...?include_replies=false
-        params = {**dict(urllib.parse.parse_qsl(query)), "page": page, "limit": limit}
-        response = await self.get(self._path(path), params, self._hint(endpoint))
+        # e.g. comments/...?include_replies=false; a registered Route carries its own query
+        name, _, query = ("", "", "") if endpoint in self.routes else endpoint.partition("?")
+        path, _, route_query = self._path(name or endpoint).partition("?")
+        params: dict[str, str | int] = {**dict(parse_qsl(query)), **dict(parse_qsl(route_query))}
+        params |= {"page": page, "limit": limit}
+        response = await self.get(path, params, self._hint(endpoint))
         data = decode_json(response)
         if not isinstance(data, list):
             raise MalformedDataError(f"Trakt sent a non-list page for {endpoint}.")
@@ -177,6 +203,8 @@ class TraktAPI:
         turned into models as it arrives, so raw JSON never piles up (SPEC §7 memory target);
         the announced count is checked against the raw items served."""
         limit = min(PAGE_LIMIT, PAGE_CAPS.get(endpoint, PAGE_LIMIT))
+        if endpoint in self.routes:
+            limit = min(limit, self.routes[endpoint].cap)
         served = 0
 
         async def fetch(page: int) -> tuple[list[Any], httpx.Response]:

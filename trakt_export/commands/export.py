@@ -177,10 +177,28 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         user: User = None,
+        verify: Annotated[
+            Path | None,
+            typer.Option(
+                "--verify",
+                metavar="DIR",
+                help="Re-hash the backup in DIR against its manifest (exit 2 if it differs).",
+            ),
+        ] = None,
     ) -> None:
         """Back up the raw JSON of every Trakt endpoint (films and TV) into a directory."""
-        from trakt_export.backup import run_backup
+        from trakt_export.backup import run_backup, run_verify
 
+        if verify is not None:
+            if output is not None or user is not None:
+                from trakt_export.errors import UsageError
+
+                raise UsageError(
+                    "--verify DIR checks an existing backup; it takes no -o or --user.",
+                    "Run `trakt-export backup --verify DIR` alone.",
+                )
+            say(run_verify(verify).summary())
+            return
         settings = load_settings({"trakt.username": user})
         options = _options(output, None)
         _finish(options, lambda: run_backup(settings, options))

@@ -366,3 +366,31 @@ def test_requests_in_flight_together_count_as_one_failure(clean_env: Path) -> No
     assert dropped >= 8 + 4
     assert dropped <= 8 + 8 * 4
     assert clock.now - START <= 20
+
+
+# ----- the same, as a real process ---------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_the_cli_against_a_dead_server_is_two_lines_and_exit_4_in_bounded_time(
+    clean_env: Path, tmp_path: Path
+) -> None:
+    from tests.procs import run
+
+    env = {
+        "TRAKT_EXPORT_HOME": str(clean_env),
+        "TRAKT_EXPORT_CLIENT_ID": CLIENT,
+        "TRAKT_EXPORT_ACCESS_TOKEN": "tok",
+        "TRAKT_EXPORT_API_URL": f"http://127.0.0.1:{dead_port()}",
+        "TRAKT_EXPORT_NETWORK_CONCURRENCY": "8",
+        "TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS": "50",
+        "TRAKT_EXPORT_NETWORK_INITIAL_BACKOFF_SECONDS": "0.05",
+    }
+    started = time.monotonic()
+    done = run(["movies"], env, tmp_path, timeout=30)
+    assert time.monotonic() - started < 10
+    assert done.returncode == 4
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in done.stderr
+    assert lines[0].startswith("Error: could not reach Trakt at http://127.0.0.1:")
+    assert lines[1].startswith("Stopped after 5 network failures in a row")

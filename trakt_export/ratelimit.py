@@ -122,7 +122,7 @@ class RateLimiter:
         if response.status_code == 429:
             wait = retry_after_seconds(response, self.wall)
             if wait is not None:
-                self.pause_for(wait, f"Trakt answered 429 (Retry-After {wait:.0f} s)")
+                self.pause_for(wait, f"Trakt answered 429 with Retry-After {wait:.0f} s")
                 return
         until = _ratelimit_until(response)
         if until is not None:
@@ -148,7 +148,7 @@ class RateLimiter:
         self._sent = collections.deque(known[-self.budget :])
         if record.paused_until is not None and record.paused_until + offset > self.paused_until:
             self.paused_until = record.paused_until + offset
-            self.pause_reason = "a rate limit met by an earlier run"
+            self.pause_reason = "a limit met by an earlier run"
         if record.sends:
             log.debug("rate-limit record: %d requests sent in the last window", len(record.sends))
 
@@ -194,10 +194,10 @@ def too_long(wait: float, cap: float, now: float) -> RateLimitError:
 def blocked(left: float, cap: float, now: float, reason: str) -> RateLimitError:
     """A pause already in force (this run's or an earlier one's) outlasting `max_wait`."""
     until = datetime.fromtimestamp(now + left, UTC).strftime("%H:%M")
-    why = f" ({reason})" if reason else ""
+    why = f"; {reason}" if reason else ""
     return RateLimitError(
-        f"Trakt's rate limit holds every request for {left:.0f} s more (until {until} UTC)"
-        f"{why}, longer than max_wait_seconds ({cap:g}).",
+        f"Trakt's rate limit holds every request for {left:.0f} s more (until {until} UTC"
+        f"{why}), longer than max_wait_seconds ({cap:g}).",
         f"Try again after {until} UTC (or raise [network] max_wait_seconds).",
         retry_after=left,
     )

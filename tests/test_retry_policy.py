@@ -227,7 +227,7 @@ def test_waits_are_within_the_cap_and_the_strategys_envelope(
     draws = [wait(state(n)) for _ in range(50)]
     assert all(0 <= w <= bound * (1 + 1e-9) for w in draws)
     # full jitter: the whole [0, bound] is used, not a fixed point of it
-    if bound > 0:
+    if bound > 1e-6:  # (below that, uniform draws are rounding noise)
         assert max(draws) > bound / 2 and min(draws) < bound / 2
 
 

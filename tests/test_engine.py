@@ -301,6 +301,8 @@ def test_lost_connections_become_exit_4_naming_the_server(clean_env: Path) -> No
     assert caught.value.lines() == [
         "Error: could not reach Trakt at https://api.trakt.tv: "
         "peer closed connection without sending complete message body",
+        # the circuit breaker (SPEC §4 failure_threshold) stops the run, saying so
+        "Stopped after 5 network failures in a row ([network] failure_threshold). "
         "Check your connection; try again later.",
     ]
     assert fake.stats.total <= 2 * 5

@@ -1,13 +1,15 @@
 """Builds the one httpx.AsyncClient of a run and turns HTTP outcomes into domain errors.
 
-Transport stack (outermost first): Cache -> Retry -> RateLimit -> network (or the fake), so
-cache hits cost no rate-limit token and every retry pays one.
+Transport stack (outermost first): Cache -> Retry -> RateLimit -> Deadline -> network (or the
+fake), so cache hits cost no rate-limit token, every retry pays one, and `timeout_seconds`
+bounds each send in total.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,8 @@ from trakt_export.retry import ATTEMPTS, PARSED_JSON
 
 if TYPE_CHECKING:
     from trakt_export.session import CacheMode
+
+log = logging.getLogger(__name__)
 
 CACHE_MODES: tuple[CacheMode, ...] = ("use", "refresh", "off")
 
@@ -55,8 +59,11 @@ def build_client(
 ) -> httpx.AsyncClient:
     """The run's client over the full stack. `sleep`/`clock` are injected by tests so nothing
     really waits; an injected clock also serves as wall time (tests use epoch-like values)."""
+    from trakt_export.budget import BUDGET_FILE, BudgetStore
     from trakt_export.cache import APICache, CacheTransport, cache_directory
-    from trakt_export.ratelimit import RateLimiter, RateLimitTransport
+    from trakt_export.circuit import Circuit
+    from trakt_export.deadline import DeadlineTransport
+    from trakt_export.ratelimit import TRAKT_BUDGET, RateLimiter, RateLimitTransport
     from trakt_export.retry import RetryPolicy, RetryTransport
 
     if cache_mode not in CACHE_MODES:
@@ -76,21 +83,41 @@ def build_client(
         verify=not plain,
         limits=httpx.Limits(max_connections=max(network.concurrency, 1) * 2),
     )
+    if network.requests_per_window > TRAKT_BUDGET:
+        log.warning(
+            "[network] requests_per_window = %d is above Trakt's budget of %d requests per "
+            "5 minutes per account: expect rate-limit pauses (default 450).",
+            network.requests_per_window,
+            TRAKT_BUDGET,
+        )
     limiter = RateLimiter(
         network.requests_per_window,
         network.window_seconds,
         clock=clock or time.monotonic,
         sleep=do_sleep,
         wall=wall,
+        max_wait=network.max_wait_seconds,
+        observer=observer,
+        store=BudgetStore(settings.paths.data_dir / BUDGET_FILE),
     )
-    stack: httpx.AsyncBaseTransport = RateLimitTransport(inner, limiter, stats)
+    stack: httpx.AsyncBaseTransport = DeadlineTransport(inner, network.timeout_seconds)
+    stack = RateLimitTransport(stack, limiter, stats)
+    policy = RetryPolicy(
+        max_attempts=network.max_attempts,
+        max_backoff=network.max_backoff_seconds,
+        backoff_strategy=network.backoff,
+        initial_backoff=network.initial_backoff_seconds,
+        backoff_factor=network.backoff_factor,
+        max_wait=network.max_wait_seconds,
+    )
     stack = RetryTransport(
         stack,
-        RetryPolicy(network.max_attempts, network.max_backoff_seconds),
+        policy,
         sleep=do_sleep,
         wall=wall,
         observer=observer,
         stats=stats,
+        circuit=Circuit(network.failure_threshold),
     )
     if not settings.cache.enabled:
         cache_mode = "off"
@@ -109,9 +136,16 @@ def build_client(
 def error_for_status(response: httpx.Response) -> TraktExportError | None:
     """The domain error for a non-2xx response (None when the response is fine)."""
     status = response.status_code
+    where = f"{response.request.method} {response.request.url.path}"
+    if 300 <= status < 400:  # never followed (SPEC §4): a wrong api_url, or a proxy
+        location = response.headers.get("Location") or "no Location given"
+        return TraktUnavailableError(
+            f"Trakt answered {status} at {where}, redirecting to {location} "
+            "(redirects are not followed).",
+            "Check api_url in the config (TRAKT_EXPORT_API_URL); Trakt's is https://api.trakt.tv.",
+        )
     if status < 400:
         return None
-    where = f"{response.request.method} {response.request.url.path}"
     if status == 401:
         return AuthError(
             f"Trakt refused the request ({status} Unauthorized at {where}).",

@@ -1,0 +1,396 @@
+"""What is retried and how (SPEC §2 backoff keys, §4 retries, redirects, bounded time), through
+the real stack (retry -> limiter -> deadline) against the fake Trakt, in virtual time."""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tenacity import RetryCallState
+
+from tests.test_auth import SECRET, save_login
+from tests.test_engine import (
+    CLIENT,
+    START,
+    Retries,
+    VirtualClock,
+    make_fake,
+    options,
+    settings_for,
+)
+from trakt_export.backoff import STRATEGIES, backoff_wait
+from trakt_export.circuit import CircuitOpen
+from trakt_export.client import build_client
+from trakt_export.errors import (
+    MalformedDataError,
+    RateLimitError,
+    TraktExportError,
+    TraktUnavailableError,
+)
+from trakt_export.export import run_movies
+from trakt_export.fake import FakeTrakt, edge, sized
+from trakt_export.progress import RunStats
+from trakt_export.session import Options
+from trakt_export.trakt import TraktAPI
+
+
+async def get(
+    home: Path,
+    fake: FakeTrakt,
+    clock: VirtualClock,
+    path: str = "/sync/last_activities",
+    params: dict[str, Any] | None = None,
+    observer: Retries | None = None,
+    **env: str,
+) -> tuple[httpx.Response, RunStats]:
+    stats = RunStats()
+    token = fake.issue_token("edge-user").access_token
+    async with build_client(
+        settings_for(home, token, **env),
+        transport=fake.transport(),
+        stats=stats,
+        observer=observer,
+        sleep=clock.sleep,
+        clock=clock,
+        cache_mode="off",
+    ) as http:
+        response = await TraktAPI(http, user=None, concurrency=1).get(path, params)
+    return response, stats
+
+
+# ----- bodies that are not the JSON expected -------------------------------------------------
+
+
+@pytest.mark.parametrize("lying", [False, True], ids=["text/html", "application/json"])
+async def test_a_200_html_challenge_is_retried_whatever_its_content_type(
+    clean_env: Path, lying: bool
+) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    fake.faults.html_challenge(2, lying=lying)
+    observer = Retries()
+    response, stats = await get(
+        clean_env, fake, clock, "/sync/history/movies", {"page": 1, "limit": 250}, observer
+    )
+    assert response.status_code == 200
+    assert isinstance(response.json(), list)
+    assert fake.stats.faults["challenge"] == 2
+    assert stats.retries == 2 and fake.stats.total == 3
+    assert [reason for _, _, reason in observer.calls] == ["an HTML page instead of JSON"] * 2
+
+
+async def test_html_pages_outlasting_the_tries_are_exit_4_saying_so(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    fake.faults.html_challenge(100, lying=True)
+    with pytest.raises(MalformedDataError) as caught:
+        await get(clean_env, fake, clock)
+    assert caught.value.exit_code == 4
+    assert caught.value.message == (
+        "Trakt sent an HTML page instead of JSON at /sync/last_activities (5 tries; "
+        "a Cloudflare challenge or a proxy in the way)."
+    )
+    assert fake.stats.total == 5
+
+
+async def test_an_object_where_a_page_is_due_is_retried(clean_env: Path) -> None:
+    clock = VirtualClock()
+    answers = [httpx.Response(200, json={"error": "not a page"}), httpx.Response(200, json=[])]
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url.params))
+        return answers.pop(0)
+
+    async with build_client(
+        settings_for(clean_env, "tok"),
+        transport=httpx.MockTransport(handler),
+        sleep=clock.sleep,
+        clock=clock,
+        cache_mode="off",
+    ) as http:
+        response = await http.get("/sync/history/movies", params={"page": 1, "limit": 250})
+    assert response.json() == []
+    assert len(sent) == 2
+
+
+# ----- statuses --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504, 520, 521, 522, 523, 524])
+async def test_each_transient_status_is_retried(clean_env: Path, status: int) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    if status == 429:
+        fake.faults.force_429(1, retry_after=3)
+    else:
+        fake.faults.fail_next(1, status)
+    response, stats = await get(clean_env, fake, clock)
+    assert response.status_code == 200
+    assert fake.stats.by_status[status] == 1 and fake.stats.total == 2
+    assert stats.retries == 1
+
+
+@pytest.mark.parametrize("status", [400, 403, 405, 409, 410, 412, 420, 422, 423, 426])
+async def test_other_4xx_are_answered_once(clean_env: Path, status: int) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    fake.faults.fail_next(10, status)
+    with pytest.raises(TraktExportError) as caught:
+        await get(clean_env, fake, clock)
+    assert caught.value.exit_code in (3, 4)
+    assert fake.stats.total == 1
+    assert clock.now == START
+
+
+@pytest.mark.parametrize("fault", ["503", "drop"])
+async def test_the_refresh_post_is_never_sent_twice(clean_env: Path, fault: str) -> None:
+    """The refresh token is single-use: the retry layer never repeats a failed refresh POST
+    (nor the GET waiting for it)."""
+    from trakt_export.auth import build_auth
+
+    fake = FakeTrakt(edge(), client_id=CLIENT, client_secret=SECRET)
+    settings = settings_for(clean_env, TRAKT_EXPORT_CLIENT_SECRET=SECRET)
+    save_login(settings, fake, "edge-user", lifetime=60)  # inside the refresh margin
+    if fault == "503":
+        fake.faults.fail_next(5, 503, path_prefix="/oauth/token")
+    else:
+        fake.faults.drop_next(5)
+    clock = VirtualClock()
+    async with build_client(
+        settings, auth=build_auth(settings), sleep=clock.sleep, transport=fake.transport()
+    ) as http:
+        with pytest.raises(TraktUnavailableError) as caught:
+            await TraktAPI(http, user=None, concurrency=1).get("/sync/last_activities")
+    assert caught.value.exit_code == 4
+    assert fake.stats.by_path["POST /oauth/token"] == 1
+    assert fake.stats.total == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_redirects_are_not_followed_and_name_their_location(
+    clean_env: Path, status: int
+) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    fake.faults.redirect_next(1, status)
+    with pytest.raises(TraktUnavailableError) as caught:
+        await get(clean_env, fake, clock)
+    error = caught.value
+    assert error.exit_code == 4
+    assert error.message == (
+        f"Trakt answered {status} at GET /sync/last_activities, redirecting to "
+        "https://trakt.tv/sync/last_activities (redirects are not followed)."
+    )
+    assert error.hint is not None and "api_url" in error.hint
+    assert fake.stats.total == 1
+
+
+# ----- backoff strategies ----------------------------------------------------------------
+
+
+def envelope(strategy: str, initial: float, factor: float, n: int) -> float:
+    """SPEC §2, before try n+1, written out independently of the implementation."""
+    if strategy == "exponential":
+        return initial * factor ** (n - 1)
+    if strategy == "linear":
+        return initial * n
+    return initial
+
+
+def state(attempt: int) -> RetryCallState:
+    retry_state = RetryCallState(None, None, (), {})  # type: ignore[arg-type]
+    retry_state.attempt_number = attempt
+    return retry_state
+
+
+@given(
+    strategy=st.sampled_from(STRATEGIES),
+    initial=st.floats(0, 30),
+    factor=st.floats(1, 5),
+    cap=st.floats(0, 120),
+    n=st.integers(1, 40),
+    seed=st.integers(0, 2**32),
+)
+def test_waits_are_within_the_cap_and_the_strategys_envelope(
+    strategy: str, initial: float, factor: float, cap: float, n: int, seed: int
+) -> None:
+    wait = backoff_wait(strategy, initial, factor, cap, random.Random(seed))
+    bound = min(envelope(strategy, initial, factor, n), cap)
+    draws = [wait(state(n)) for _ in range(50)]
+    assert all(0 <= w <= bound * (1 + 1e-9) for w in draws)
+    # full jitter: the whole [0, bound] is used, not a fixed point of it
+    if bound > 1e-6:  # (below that, uniform draws are rounding noise)
+        assert max(draws) > bound / 2 and min(draws) < bound / 2
+
+
+@pytest.mark.parametrize(
+    ("strategy", "bounds"),
+    [("exponential", [3, 9, 27, 50]), ("linear", [3, 6, 9, 12]), ("constant", [3, 3, 3, 3])],
+)
+async def test_the_configured_strategy_spaces_the_tries(
+    clean_env: Path, strategy: str, bounds: list[float]
+) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    fake.faults.fail_next(4, 503)
+    observer = Retries()
+    response, _ = await get(
+        clean_env,
+        fake,
+        clock,
+        observer=observer,
+        TRAKT_EXPORT_NETWORK_BACKOFF=strategy,
+        TRAKT_EXPORT_NETWORK_INITIAL_BACKOFF_SECONDS="3",
+        TRAKT_EXPORT_NETWORK_BACKOFF_FACTOR="3",
+        TRAKT_EXPORT_NETWORK_MAX_BACKOFF_SECONDS="50",
+    )
+    assert response.status_code == 200
+    waits = [wait for _, wait, _ in observer.calls]
+    assert len(waits) == 4
+    assert all(0 <= w <= b for w, b in zip(waits, bounds, strict=True))
+    assert clock.now - START == pytest.approx(sum(waits))
+
+
+# ----- bounded time ----------------------------------------------------------------------
+
+
+def test_a_trickling_body_times_out_in_total_and_a_retry_recovers(clean_env: Path) -> None:
+    fake = FakeTrakt(edge(), client_id=CLIENT)
+    token = fake.issue_token("edge-user").access_token
+    clock = VirtualClock()  # backoff sleeps are virtual; the trickle and the deadline are real
+
+    async def one(url: str) -> httpx.Response:
+        settings = settings_for(
+            clean_env,
+            token,
+            TRAKT_EXPORT_API_URL=url,
+            TRAKT_EXPORT_NETWORK_TIMEOUT_SECONDS="0.3",
+            TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="2",
+        )
+        async with build_client(settings, sleep=clock.sleep, cache_mode="off") as http:
+            return await TraktAPI(http, user=None, concurrency=1).get("/sync/last_activities")
+
+    import asyncio
+
+    with fake.serve() as url:
+        # ~1 KB at one byte per 20 ms: 20 s per body, each read well within httpx's own timeout
+        fake.faults.trickle(0.02, path_prefix="/sync/last_activities")
+        started = time.monotonic()
+        with pytest.raises(TraktUnavailableError) as caught:
+            asyncio.run(one(url))
+        assert time.monotonic() - started < 3
+        assert caught.value.exit_code == 4
+        assert "no complete answer within 0.3 s (timeout_seconds)" in caught.value.message
+        fake.faults.trickle(0.02, n=1, path_prefix="/sync/last_activities")
+        assert asyncio.run(one(url)).json() == fake.user_json("edge-user", "last_activities")
+
+
+async def test_an_hour_of_x_ratelimit_fails_at_once_a_minute_is_waited_out(
+    clean_env: Path,
+) -> None:
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    fake.faults.exhausted_ratelimit(n=1, until_in=30)
+    observer = Retries()
+    await get(clean_env, fake, clock, observer=observer)
+    await get(clean_env, fake, clock, observer=observer)
+    assert clock.now - START == pytest.approx(30, abs=1)
+    assert [until for until, _ in observer.pauses] == [pytest.approx(START + 30, abs=1)]
+    fake.faults.exhausted_ratelimit(n=1, until_in=3600)
+    await get(clean_env, fake, clock)
+    before, now = fake.stats.total, clock.now
+    with pytest.raises(RateLimitError) as caught:
+        await get(clean_env, fake, clock)
+    assert caught.value.exit_code == 4
+    assert "longer than max_wait_seconds (600)" in caught.value.message
+    assert caught.value.hint is not None and caught.value.hint.startswith("Try again after ")
+    assert fake.stats.total == before and clock.now == now  # nothing sent, nothing waited
+
+
+def dead_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_dead_server_opens_the_circuit_within_the_threshold(clean_env: Path) -> None:
+    clock = VirtualClock()
+    settings = settings_for(
+        clean_env,
+        "tok",
+        TRAKT_EXPORT_API_URL=f"http://127.0.0.1:{dead_port()}",
+        TRAKT_EXPORT_NETWORK_CONCURRENCY="8",
+        TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="20",  # without the circuit: 2 x 20 tries
+    )
+    observer = Retries()
+    with pytest.raises(CircuitOpen) as caught:
+        run_movies(
+            settings,
+            Options(sleep=clock.sleep, clock=clock, cache_mode="off", observer=observer),
+        )
+    assert caught.value.exit_code == 4
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith("Stopped after 5 network failures in a row")
+    # last_activities and settings, then each retry; tries overlapping in flight count once
+    tries = 2 + len(observer.calls)
+    assert 5 <= tries <= 2 * 5  # not the 2 x 20 tries of max_attempts
+    # the failures' backoffs only: at most 1 + 2 + 4 + 8 s (the circuit opens on the 5th)
+    assert clock.now - START <= 15
+
+
+def test_requests_in_flight_together_count_as_one_failure(clean_env: Path) -> None:
+    clock = VirtualClock()
+    fake = make_fake(sized(6000), clock, latency=0.05)
+    token = fake.issue_token("bench").access_token
+    # after start (2) and both page 1s (2), the network dies with 8 pages in flight
+    fake.faults.mutate_after(4, lambda: fake.faults.drop_next(10**6))
+    settings = settings_for(
+        clean_env,
+        token,
+        TRAKT_EXPORT_NETWORK_CONCURRENCY="8",
+        TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="20",
+        TRAKT_EXPORT_EXPORT_MODE="history",
+    )
+    with pytest.raises(CircuitOpen):
+        run_movies(settings, options(fake.transport(), clock, cache_mode="off"))
+    dropped = fake.stats.total - 4
+    # 8 failed together (one failure), then 4 more alone opened the circuit
+    assert dropped >= 8 + 4
+    assert dropped <= 8 + 8 * 4
+    assert clock.now - START <= 20
+
+
+# ----- the same, as a real process ---------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_the_cli_against_a_dead_server_is_two_lines_and_exit_4_in_bounded_time(
+    clean_env: Path, tmp_path: Path
+) -> None:
+    from tests.procs import run
+
+    env = {
+        "TRAKT_EXPORT_HOME": str(clean_env),
+        "TRAKT_EXPORT_CLIENT_ID": CLIENT,
+        "TRAKT_EXPORT_ACCESS_TOKEN": "tok",
+        "TRAKT_EXPORT_API_URL": f"http://127.0.0.1:{dead_port()}",
+        "TRAKT_EXPORT_NETWORK_CONCURRENCY": "8",
+        "TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS": "50",
+        "TRAKT_EXPORT_NETWORK_INITIAL_BACKOFF_SECONDS": "0.05",
+    }
+    started = time.monotonic()
+    done = run(["movies"], env, tmp_path, timeout=30)
+    assert time.monotonic() - started < 10
+    assert done.returncode == 4
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2 and "Traceback" not in done.stderr
+    assert lines[0].startswith("Error: could not reach Trakt at http://127.0.0.1:")
+    assert lines[1].startswith("Stopped after 5 network failures in a row")

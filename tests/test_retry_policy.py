@@ -174,6 +174,31 @@ async def test_the_refresh_post_is_never_sent_twice(clean_env: Path, fault: str)
     assert fake.stats.total == 1
 
 
+@pytest.mark.parametrize("fault", ["503", "drop"])
+async def test_concurrent_requests_never_send_a_failed_refresh_token_again(
+    clean_env: Path, fault: str
+) -> None:
+    """Two requests waiting for the same refresh (last_activities and settings go out together):
+    when the refresh POST fails, the second must not send the same single-use token again."""
+    from trakt_export.auth import build_auth
+
+    fake = FakeTrakt(edge(), client_id=CLIENT, client_secret=SECRET)
+    settings = settings_for(clean_env, TRAKT_EXPORT_CLIENT_SECRET=SECRET)
+    save_login(settings, fake, "edge-user", lifetime=60)  # inside the refresh margin
+    if fault == "503":
+        fake.faults.fail_next(5, 503, path_prefix="/oauth/token")
+    else:
+        fake.faults.drop_next(5)
+    clock = VirtualClock()
+    async with build_client(
+        settings, auth=build_auth(settings), sleep=clock.sleep, transport=fake.transport()
+    ) as http:
+        api = TraktAPI(http, user=None, concurrency=2)
+        with pytest.raises(TraktUnavailableError):
+            await api.start()
+    assert fake.stats.by_path["POST /oauth/token"] == 1
+
+
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
 async def test_redirects_are_not_followed_and_name_their_location(
     clean_env: Path, status: int

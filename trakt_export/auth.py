@@ -161,6 +161,13 @@ def build_auth(settings: Settings, *, clock: Callable[[], float] = time.time) ->
     return auth
 
 
+REFRESH_UNSETTLED = TraktUnavailableError(
+    "refreshing the Trakt login failed earlier in this run; the single-use refresh token is "
+    "not sent twice.",
+    "Try again later; if it keeps failing, run `trakt-export auth login`.",
+)
+
+
 class TraktAuth(httpx.Auth):
     """Adds the bearer token; refreshes it before expiry and once after a 401."""
 
@@ -182,6 +189,9 @@ class TraktAuth(httpx.Auth):
         self.margin = margin
         self._token: Token | None = None
         self._refused: str | None = None  # a refresh token Trakt refused: never sent twice
+        # A refresh token whose POST did not end in an accepted pair (5xx, dropped connection):
+        # Trakt may have used it up, so this run never sends it again.
+        self._unsettled: str | None = None
         self._locks: dict[int, asyncio.Lock] = {}  # one per event loop
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
@@ -225,8 +235,12 @@ class TraktAuth(httpx.Auth):
                             if self._stale(token, rejected):
                                 if token.refresh_token == self._refused:
                                     raise REFRESH_FAILED  # Trakt already refused this one
+                                if token.refresh_token == self._unsettled:
+                                    raise REFRESH_UNSETTLED
+                                self._unsettled = token.refresh_token
                                 response = yield self._refresh_request(token)
                                 token = await self._accept(response, token)
+                                self._unsettled = None
                         finally:
                             _release(fd)
             request.headers["Authorization"] = f"Bearer {token.access_token}"

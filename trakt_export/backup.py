@@ -49,11 +49,12 @@ class BackupResult:
     stats: RunStats
     elapsed: float
 
-    def summary(self) -> str:
+    def summary(self, warnings: int = 0) -> str:
+        from trakt_export.metrics import plural, summary_tail
+
         return (
-            f"Backed up {self.items} items to {self.directory} ({self.files} files); "
-            f"{self.stats.requests} HTTP requests, {self.stats.cache_hits} cache hits, "
-            f"{self.elapsed:.1f} s."
+            f"Backed up {plural(self.items, 'item')} to {self.directory} "
+            f"({plural(self.files, 'file')}); {summary_tail(self.stats, warnings, self.elapsed)}"
         )
 
 

@@ -33,13 +33,14 @@ class ExportResult:
     elapsed: float
     to_stdout: bool = False
 
-    def summary(self) -> str:
+    def summary(self, warnings: int = 0) -> str:
+        from trakt_export.metrics import plural, summary_tail
+
         where = "stdout" if self.to_stdout else ", ".join(str(p) for p in self.files)
         files = 1 if self.to_stdout else len(self.files)
         return (
-            f"Exported {self.rows} rows to {where} ({files} file{'s' if files != 1 else ''}); "
-            f"{self.stats.requests} HTTP requests, {self.stats.cache_hits} cache hits, "
-            f"{self.elapsed:.1f} s."
+            f"Exported {plural(self.rows, 'row')} to {where} ({plural(files, 'file')}); "
+            f"{summary_tail(self.stats, warnings, self.elapsed)}"
         )
 
 

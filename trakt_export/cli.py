@@ -18,6 +18,7 @@ from trakt_export import __version__
 from trakt_export.commands import auth as auth_commands
 from trakt_export.commands import cache as cache_commands
 from trakt_export.commands import config as config_commands
+from trakt_export.commands import doctor as doctor_commands
 from trakt_export.commands import export as export_commands
 from trakt_export.console import STATE, configure_logging, error_lines
 
@@ -122,6 +123,7 @@ export_commands.register(app)
 app.add_typer(auth_commands.app, name="auth")
 app.add_typer(cache_commands.app, name="cache")
 app.add_typer(config_commands.app, name="config")
+doctor_commands.register(app)
 
 
 # Typer >= 0.29 vendors click privately; find its exception classes through public ones.

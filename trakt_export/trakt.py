@@ -200,8 +200,10 @@ class TraktAPI:
 
         async def one(film: int) -> str:
             response = await self.get(f"/movies/{film}/people", None, hint)
+            self._observer.advance("people")
             return director_names(decode_json(response))
 
+        self._observer.start("people", len(films))  # the per-film bar (SPEC §1)
         names = await gather_all(one(film) for film in films)
         return dict(zip(films, names, strict=True))
 

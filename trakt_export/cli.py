@@ -26,7 +26,7 @@ app = typer.Typer(
     name="trakt-export",
     help="Export Trakt.tv films to Letterboxd CSV, and back up your Trakt data as JSON.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

@@ -102,7 +102,11 @@ def register(app: typer.Typer) -> None:
     def movies(
         mode: Annotated[
             str | None,
-            typer.Option("--mode", help="aggregated (one row per film) or history (per day)."),
+            typer.Option(
+                "--mode",
+                metavar="aggregated|history",
+                help="aggregated (one row per film) or history (one row per watch day).",
+            ),
         ] = None,
         output: Output = None,
         timezone: Annotated[

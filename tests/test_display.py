@@ -78,6 +78,15 @@ class _Tty(io.StringIO):
         return True
 
 
+@pytest.fixture
+def not_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI state as a run without -q leaves it (an earlier in-process run may have set it)."""
+    from trakt_export.console import STATE
+
+    monkeypatch.setattr(STATE, "quiet", False)
+
+
+@pytest.mark.usefixtures("not_quiet")
 def test_no_display_when_csv_goes_to_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     from trakt_export.commands.export import _options
     from trakt_export.progress import NullObserver
@@ -90,6 +99,7 @@ def test_no_display_when_csv_goes_to_the_terminal(monkeypatch: pytest.MonkeyPatc
     shown.close()
 
 
+@pytest.mark.usefixtures("not_quiet")
 def test_without_a_terminal_a_long_pause_prints_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -85,7 +85,9 @@ def test_report_of_a_faulty_run_equals_what_the_fake_counted(
 def test_report_of_a_failed_run_has_its_exit_code_and_the_fakes_counts(
     served: FakeTrakt, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    login(served, monkeypatch)
+    # Public mode: the watchlist is one request, so no other request is cancelled in flight
+    # (a send cancelled by the run's failure may or may not have reached Trakt).
+    monkeypatch.setenv("TRAKT_EXPORT_USERNAME", "edge-user")
     monkeypatch.setenv("TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS", "2")
     served.faults.fail_next(100, 503)
     target = tmp_path / "run.json"
@@ -94,7 +96,8 @@ def test_report_of_a_failed_run_has_its_exit_code_and_the_fakes_counts(
     document = report(target)
     assert document["exit_code"] == 4 and document["command"] == "watchlist"
     assert document["totals"]["requests"] == served.stats.total > 0
-    assert document["totals"]["retries"] == served.stats.total // 2
+    assert document["totals"]["requests"] == 2  # two tries of the first request, then exit 4
+    assert document["totals"]["retries"] == 1
 
 
 def test_cache_hits_are_counted_and_a_run_without_trakt_writes_no_report(
@@ -203,3 +206,25 @@ def test_plurals_durations_and_endpoint_names() -> None:
     assert endpoint_of("/users/edge-user/watchlist/movies") == "/users/{user}/watchlist/movies"
     assert endpoint_of("/users/settings") == "/users/settings"
     assert endpoint_of("/sync/history/movies") == "/sync/history/movies"
+
+
+def test_pauses_and_retries_are_counted_per_endpoint_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from trakt_export.metrics import _ENDPOINT, Metrics, MetricsObserver
+    from trakt_export.progress import NullObserver
+
+    metrics = Metrics(wall=lambda: 1000.0)
+    observer = MetricsObserver(NullObserver(), metrics)
+    token = _ENDPOINT.set("/sync/history/movies")
+    try:
+        with caplog.at_level("DEBUG", logger="trakt_export"):
+            observer.paused(1030.0, "429 Too Many Requests (Retry-After)")
+            observer.retrying(1, 2.5, "HTTP 503")
+    finally:
+        _ENDPOINT.reset(token)
+    figures = metrics.as_dict()["/sync/history/movies"]
+    assert figures["paused_seconds"] == 32.5
+    assert figures["retries"] == {"HTTP 503": 1}
+    moment = time.strftime("%H:%M:%S", time.localtime(1030.0))
+    assert f"pause until {moment} (30.0 s): 429 Too Many Requests (Retry-After)" in caplog.text

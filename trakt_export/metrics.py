@@ -57,7 +57,7 @@ def endpoint_of(path: str) -> str:
 class EndpointMetrics:
     """The figures of one endpoint over a run."""
 
-    requests: int = 0  # real sends (every attempt)
+    requests: int = 0  # real sends answered (every attempt; a send cancelled in flight is not)
     cache_hits: int = 0
     retries: collections.Counter[str] = field(default_factory=collections.Counter)
     rate_limited: int = 0  # 429 answers
@@ -176,12 +176,12 @@ class SendMetricsTransport(httpx.AsyncBaseTransport):
         attempt = int(request.extensions.get(ATTEMPT, 0)) + 1
         request.extensions[ATTEMPT] = attempt
         figures = self.metrics.of(endpoint_of(request.url.path))
-        figures.requests += 1
         started = time.perf_counter()
         try:
             response = await self.inner.handle_async_request(request)
-        except Exception as exc:
+        except Exception as exc:  # answered by a failure: counted (a cancelled send is not)
             ms = (time.perf_counter() - started) * 1000
+            figures.requests += 1
             figures.latencies_ms.append(ms)
             log.debug(
                 "%s %s failed: %s (%.0f ms, attempt %d)",
@@ -194,6 +194,7 @@ class SendMetricsTransport(httpx.AsyncBaseTransport):
             raise
         await response.aread()
         ms = (time.perf_counter() - started) * 1000
+        figures.requests += 1
         figures.latencies_ms.append(ms)
         figures.bytes += len(response.content)
         if response.status_code == 429:

@@ -7,7 +7,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/trakt-export-demo.XXXXXX")
 python -m trakt_export.fake serve --dataset sample --port 0 \
     --client-id demo-client --token demo-token >"$work/server.out" 2>"$work/server.err" &
 server=$!
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
+# The server goes whatever ends the script, a closed output pipe included (`make demo | head`):
+# SIGPIPE, HUP, INT and TERM turn into a normal exit, which runs the EXIT trap.
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'exit 141' PIPE
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 url=""
 for _ in $(seq 1 100); do

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,17 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]
     monkeypatch.setenv("TRAKT_EXPORT_HOME", str(home))
     monkeypatch.chdir(tmp_path)
     yield home
+
+
+@pytest.fixture(autouse=True)
+def fresh_logging() -> Iterator[None]:
+    """The CLI sets the `trakt_export` logger's level and handler from -q/-v; a CLI test must
+    not leave them for the next test (whose caplog would then miss the core's warnings)."""
+    logger = logging.getLogger("trakt_export")
+    handlers, level = list(logger.handlers), logger.level
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

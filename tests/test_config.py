@@ -84,7 +84,10 @@ def test_env_types_and_ttl_table(clean_env: Path) -> None:
     ("text", "expected"),
     [
         ("[export\nmode = 1\n", r"^{file} is not valid TOML: .*\.$"),
-        ("[export]\nmood = 'x'\n", r"^unknown key 'mood' in \[export\] in {file}\.$"),
+        (
+            "[export]\nmood = 'x'\n",
+            r"^unknown key 'mood' in \[export\] in {file} \(did you mean mode\?\)\.$",
+        ),
         ("[exports]\nmode = 'x'\n", r"^unknown section \[exports\] in {file} \(known: .*\)\.$"),
         (
             "[export]\nmode = 'weekly'\n",

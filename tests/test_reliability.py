@@ -347,7 +347,7 @@ def test_cron_run_has_no_control_characters_and_quiet_is_silent(
     (line,) = done.stderr.splitlines()
     assert re.fullmatch(
         r"Exported \d+ rows to letterboxd-history\.csv \(1 file\); \d+ HTTP requests, "
-        r"\d+ cache hits, \d+\.\d s\.",
+        r"\d+ cache hits?, \d+ retr(y|ies), \d+ warnings?, \d+\.\d s\.",
         line,
     )
     for args in (["movies"], ["watchlist"], ["backup", "-o", "b"]):

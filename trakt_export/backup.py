@@ -123,12 +123,14 @@ class BackupResult:
     elapsed: float
     unavailable: list[str] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def summary(self, warnings: int = 0) -> str:
+        from trakt_export.metrics import plural, summary_tail
+
         missing = f", {len(self.unavailable)} not available" if self.unavailable else ""
         return (
-            f"Backed up {self.items} items to {self.directory} ({self.files} files{missing}); "
-            f"{self.stats.requests} HTTP requests, {self.stats.cache_hits} cache hits, "
-            f"{self.elapsed:.1f} s."
+            f"Backed up {plural(self.items, 'item')} to {self.directory} "
+            f"({plural(self.files, 'file')}{missing}); "
+            f"{summary_tail(self.stats, warnings, self.elapsed)}"
         )
 
 

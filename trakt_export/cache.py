@@ -201,6 +201,13 @@ class APICache:
                 removed += 1
         return removed
 
+    def reset_counters(self) -> None:
+        """Zero the hit/miss counters (`cache stats --reset`); entries stay."""
+        self._counts.clear()
+        for key in list(self.store.iterkeys()):
+            if isinstance(key, tuple) and len(key) == 3 and key[0] == _COUNTER:
+                self.store.delete(key)
+
     def clear(self) -> int:
         """Drop everything, counters included; returns how many entries there were."""
         count = len(self._entries())

@@ -18,6 +18,7 @@ from trakt_export import __version__
 from trakt_export.commands import auth as auth_commands
 from trakt_export.commands import cache as cache_commands
 from trakt_export.commands import config as config_commands
+from trakt_export.commands import doctor as doctor_commands
 from trakt_export.commands import export as export_commands
 from trakt_export.console import STATE, configure_logging, error_lines
 
@@ -25,7 +26,7 @@ app = typer.Typer(
     name="trakt-export",
     help="Export Trakt.tv films to Letterboxd CSV, and back up your Trakt data as JSON.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -39,6 +40,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -48,7 +50,17 @@ def root(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print errors only.")] = False,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Log requests.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("-v", "--verbose", help="Log every HTTP request, retry and pause.")
+    ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="PATH",
+            help="Write a JSON run report (per-endpoint figures) to PATH at the end.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show version."),
@@ -58,13 +70,60 @@ def root(
     STATE.config_path = config
     STATE.quiet = quiet
     STATE.verbose = verbose
+    STATE.report_path = report
     configure_logging(quiet=quiet, verbose=verbose)
+    _watch_run(ctx)
+
+
+def _watch_run(ctx: typer.Context) -> None:
+    """Count warnings for the summary line; at the end of the command, success or failure,
+    write the run report (--report) and the 429 record doctor reads, if it talked to Trakt."""
+    import logging
+    import time
+
+    from trakt_export.report import WarningCounter
+
+    started = time.time()
+    counter = WarningCounter()
+    logging.getLogger("trakt_export").addHandler(counter)
+    STATE.warnings = counter
+    STATE.metrics = None
+
+    def finish() -> None:
+        logging.getLogger("trakt_export").removeHandler(counter)
+        metrics = STATE.metrics
+        if metrics is None or not metrics.talked_to_trakt:
+            return
+        from trakt_export.report import build_report, record_run, write_report
+
+        command = ctx.invoked_subcommand or ""
+        code = _exit_code(sys.exc_info()[1])
+        if STATE.settings is not None:
+            record_run(STATE.settings.paths.data_dir, command, metrics)
+        if STATE.report_path is not None:
+            document = build_report(command, code, started, time.time(), metrics)
+            write_report(STATE.report_path, document)
+
+    ctx.call_on_close(finish)
+
+
+def _exit_code(exc: BaseException | None) -> int:
+    """The exit code the exception being raised (if any) will end the process with."""
+    if exc is None:
+        return 0
+    code = getattr(exc, "exit_code", None)
+    if isinstance(code, int):
+        return code
+    if isinstance(exc, (KeyboardInterrupt, typer.Abort)):
+        return 130
+    return 1
 
 
 export_commands.register(app)
 app.add_typer(auth_commands.app, name="auth")
 app.add_typer(cache_commands.app, name="cache")
 app.add_typer(config_commands.app, name="config")
+doctor_commands.register(app)
 
 
 # Typer >= 0.29 vendors click privately; find its exception classes through public ones.
@@ -76,6 +135,45 @@ _USAGE_ERROR = _click_class("UsageError")
 _CLICK_EXCEPTION = _click_class("ClickException")
 
 
+_GLOBAL_FLAGS = {"-q", "--quiet", "-v", "--verbose"}
+_GLOBAL_VALUED = {"--config", "--report"}
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """SPEC §1: `-q`, `-v`, `--config`, `--report` are accepted after the command name too;
+    move them in front of it, where the root command parses them (nothing after `--`)."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    seen_command = False
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        name = arg.split("=", 1)[0]
+        if seen_command and arg in _GLOBAL_FLAGS:
+            front.append(arg)
+        elif seen_command and name in _GLOBAL_VALUED:
+            front.append(arg)
+            if "=" not in arg and index + 1 < len(args):
+                index += 1
+                front.append(args[index])
+        else:
+            if not arg.startswith("-"):
+                seen_command = True
+            elif not seen_command and arg in _GLOBAL_VALUED:
+                rest.append(arg)  # a global option before the command: keep it and its value
+                if index + 1 < len(args):
+                    index += 1
+                    rest.append(args[index])
+                index += 1
+                continue
+            rest.append(arg)
+        index += 1
+    return front + rest
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry: like `app()`, but a usage error is one line, exit 2 (SPEC §6),
     instead of click's usage block."""
@@ -85,8 +183,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     warnings.filterwarnings(
         "ignore", message=r"coroutine '.*' was never awaited", category=RuntimeWarning
     )
+    args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
-        code = app(args=argv, prog_name="trakt-export", standalone_mode=False)
+        code = app(args=args, prog_name="trakt-export", standalone_mode=False)
     except _USAGE_ERROR as exc:
         usage: Any = exc
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `trakt-export`: show the help

@@ -25,10 +25,11 @@ from trakt_export.errors import (
     TraktUnavailableError,
     UsageError,
 )
-from trakt_export.progress import Observer, RunStats
+from trakt_export.progress import NullObserver, Observer, RunStats
 from trakt_export.retry import ATTEMPTS, PARSED_JSON
 
 if TYPE_CHECKING:
+    from trakt_export.metrics import Metrics
     from trakt_export.session import CacheMode
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def build_client(
     cache_mode: CacheMode = "use",
     sleep: Callable[[float], Awaitable[object]] | None = None,
     clock: Callable[[], float] | None = None,
+    metrics: Metrics | None = None,
 ) -> httpx.AsyncClient:
     """The run's client over the full stack. `sleep`/`clock` are injected by tests so nothing
     really waits; an injected clock also serves as wall time (tests use epoch-like values)."""
@@ -79,7 +81,7 @@ def build_client(
     plain = all(
         url.startswith("http://") for url in (settings.trakt.api_url, settings.trakt.auth_url)
     )
-    inner = transport or httpx.AsyncHTTPTransport(
+    inner: httpx.AsyncBaseTransport = transport or httpx.AsyncHTTPTransport(
         verify=not plain,
         limits=httpx.Limits(max_connections=max(network.concurrency, 1) * 2),
     )
@@ -90,6 +92,12 @@ def build_client(
             network.requests_per_window,
             TRAKT_BUDGET,
         )
+    if metrics is not None:  # run metrics (metrics.py): real sends here, the rest outermost
+        from trakt_export.metrics import MetricsObserver, SendMetricsTransport
+
+        inner = SendMetricsTransport(inner, metrics)
+        metrics.wall = wall
+        observer = MetricsObserver(observer or NullObserver(), metrics)
     limiter = RateLimiter(
         network.requests_per_window,
         network.window_seconds,
@@ -124,6 +132,10 @@ def build_client(
     if cache_mode != "off":
         cache = APICache(cache_directory(settings), settings.cache.ttl_hours, now=wall)
         stack = CacheTransport(stack, cache, mode=cache_mode, stats=stats)
+    if metrics is not None:
+        from trakt_export.metrics import MetricsTransport
+
+        stack = MetricsTransport(stack, metrics)
     return httpx.AsyncClient(
         base_url=settings.trakt.api_url,
         headers=headers,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -233,13 +233,18 @@ def _read_toml(file: Path, named: bool) -> dict[tuple[str, str], Any]:
         if section not in SECTIONS:
             raise ConfigError(
                 f"unknown section [{section}] in {file} "
-                f"(known: {', '.join(f'[{s}]' for s in SECTIONS)})."
+                f"(known: {', '.join(f'[{s}]' for s in SECTIONS)})"
+                f"{_did_you_mean(section, SECTIONS, '[{}]')}."
             )
         if not isinstance(table, dict):
             raise ConfigError(f"{section} must be a [{section}] table in {file}.")
         for key, value in table.items():
             if (section, key) not in KEYS:
-                raise ConfigError(f"unknown key {key!r} in [{section}] in {file}.")
+                known = [k for (sec, k) in KEYS if sec == section]
+                raise ConfigError(
+                    f"unknown key {key!r} in [{section}] in {file}"
+                    f"{_did_you_mean(key, known, '{}')}."
+                )
             found[(section, key)] = value
     return found
 
@@ -361,3 +366,11 @@ def as_toml_dict(settings: Settings, *, mask: bool = True) -> dict[str, dict[str
                 table[key] = "********"
         out[section] = table
     return out
+
+
+def _did_you_mean(name: str, known: Iterable[str], shape: str) -> str:
+    """` (did you mean max_rows?)` for a misspelled key (empty when nothing is close)."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {shape.format(close[0])}?)" if close else ""

@@ -12,11 +12,16 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import typer
 
 from trakt_export.errors import TraktExportError
+
+if TYPE_CHECKING:
+    from trakt_export.config import Settings
+    from trakt_export.metrics import Metrics
+    from trakt_export.report import WarningCounter
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,6 +34,10 @@ class CliState:
     config_path: Path | None = None
     quiet: bool = False
     verbose: bool = False
+    report_path: Path | None = None  # --report PATH (report.py)
+    metrics: Metrics | None = None  # the run's collector (metrics.py)
+    warnings: WarningCounter | None = None  # counts warning records for the summary line
+    settings: Settings | None = None  # the settings the command resolved (for the run record)
 
 
 STATE = CliState()

@@ -36,19 +36,17 @@ class ExportResult:
     nothing_new: bool = False  # --since found no new rows: no file was written
     note: str = ""  # appended to the summary (which Letterboxd import the file is for)
 
-    def summary(self) -> str:
+    def summary(self, warnings: int = 0) -> str:
+        from trakt_export.metrics import plural, summary_tail
+
+        tail = summary_tail(self.stats, warnings, self.elapsed)
         if self.nothing_new:
-            return (
-                "Nothing new to export: no file written; "
-                f"{self.stats.requests} HTTP requests, {self.stats.cache_hits} cache hits, "
-                f"{self.elapsed:.1f} s."
-            )
+            return f"Nothing new to export: no file written; {tail}"
         where = "stdout" if self.to_stdout else ", ".join(str(p) for p in self.files)
         files = 1 if self.to_stdout else len(self.files)
         return (
-            f"Exported {self.rows} rows to {where} ({files} file{'s' if files != 1 else ''}); "
-            f"{self.stats.requests} HTTP requests, {self.stats.cache_hits} cache hits, "
-            f"{self.elapsed:.1f} s.{self.note}"
+            f"Exported {plural(self.rows, 'row')} to {where} ({plural(files, 'file')}); "
+            f"{tail}{self.note}"
         )
 
 

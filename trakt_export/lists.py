@@ -159,15 +159,14 @@ class ListsResult:
     stats: RunStats
     elapsed: float
 
-    def summary(self) -> str:
-        n = len(self.files)
+    def summary(self, warnings: int = 0) -> str:
+        from trakt_export.metrics import plural, summary_tail
+
         where = ", ".join(str(p) for p in self.files) or "nothing"
         return (
-            f"Exported {self.lists} list{'s' if self.lists != 1 else ''} ({self.rows} "
-            f"row{'s' if self.rows != 1 else ''}) to {where} ({n} file{'s' if n != 1 else ''}) "
-            f"- import each through {IMPORT_PAGE}; "
-            f"{self.stats.requests} HTTP requests, {self.stats.cache_hits} cache hits, "
-            f"{self.elapsed:.1f} s."
+            f"Exported {plural(self.lists, 'list')} ({plural(self.rows, 'row')}) to {where} "
+            f"({plural(len(self.files), 'file')}) - import each through {IMPORT_PAGE}; "
+            f"{summary_tail(self.stats, warnings, self.elapsed)}"
         )
 
 

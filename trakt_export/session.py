@@ -22,6 +22,7 @@ from trakt_export.progress import NullObserver, Observer, RunStats
 if TYPE_CHECKING:
     import httpx
 
+    from trakt_export.metrics import Metrics
     from trakt_export.sources import Source
     from trakt_export.trakt import TraktAPI
 
@@ -52,6 +53,7 @@ class Options:
     observer: Observer = field(default_factory=NullObserver)
     sleep: Callable[[float], Awaitable[object]] | None = None  # injected by tests: no real waits
     clock: Callable[[], float] | None = None  # monotonic seconds (tests: a virtual clock)
+    metrics: Metrics | None = None  # the run's collector (metrics.py): -v, summary, --report
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ async def connect(settings: Settings, options: Options, stats: RunStats) -> Asyn
         cache_mode=options.cache_mode,
         sleep=options.sleep,
         clock=options.clock,
+        metrics=options.metrics,
     ) as http:
         yield TraktAPI(
             http, user=who.user, concurrency=settings.network.concurrency, observer=options.observer

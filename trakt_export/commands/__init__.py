@@ -14,4 +14,6 @@ def load_settings(overrides: Mapping[str, object] | None = None) -> Settings:
     from trakt_export.config import resolve
     from trakt_export.console import STATE
 
-    return resolve(config_path=STATE.config_path, overrides=overrides)
+    settings = resolve(config_path=STATE.config_path, overrides=overrides)
+    STATE.settings = settings
+    return settings

@@ -19,11 +19,12 @@ def _when(epoch: int) -> str:
 
 
 def _remaining(expires_at: int, now: float) -> str:
+    from trakt_export.metrics import duration
+
     left = expires_at - now
-    days = int(abs(left) // 86400)
     if left >= 0:
-        return f"expires in {days} day{'s' if days != 1 else ''}"
-    return f"expired {days} day{'s' if days != 1 else ''} ago"
+        return f"expires in {duration(left)}"
+    return f"expired {duration(left)} ago"
 
 
 @app.command()
@@ -49,7 +50,6 @@ def login() -> None:
 def status() -> None:
     """Show who is logged in and when the token expires (never the token itself)."""
     from trakt_export.auth import TokenStore
-    from trakt_export.session import NO_CREDENTIALS
 
     settings = load_settings()
     token = TokenStore(settings.paths.token_file).load()
@@ -60,7 +60,17 @@ def status() -> None:
                 "refreshed).\n"
             )
             return
-        raise NO_CREDENTIALS
+        if settings.trakt.username:
+            sys.stdout.write(
+                f"Not logged in; public mode: exports read the public profile of "
+                f"{settings.trakt.username}.\n"
+            )
+            return
+        sys.stdout.write(
+            "Not logged in. Run `trakt-export auth login`, or export a public profile with "
+            "--user NAME, or work offline with --from-zip PATH.\n"
+        )
+        return
     now = time.time()
     lines = [
         f"Logged in as: {token.username or '(unknown user)'}",

@@ -1,4 +1,4 @@
-"""`trakt-export cache stats [--json] | prune | clear`: inspect and clean the response cache.
+"""`trakt-export cache stats [--json] [--reset] | prune | clear`: inspect and clean the cache.
 
 Figures go to stdout (they are the command's data); confirmations go to stderr.
 """
@@ -41,10 +41,16 @@ def stats(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the figures as one JSON object.")
     ] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Zero the hit/miss counters (entries stay).")
+    ] = False,
 ) -> None:
     """Entries, size on disk, hits, misses, hit rate and expired entries (total and per kind)."""
     from trakt_export.cache import empty_stats
 
+    if reset:
+        _with_cache(lambda cache: cache.reset_counters(), None)
+        say("Reset the cache's hit/miss counters (entries kept).")
     figures = _with_cache(lambda cache: cache.stats(), empty_stats())
     if as_json:
         print(json.dumps(figures, sort_keys=True))

@@ -12,12 +12,6 @@ from trakt_export.console import STATE, guarded, say
 
 app = typer.Typer(help="Create, show or locate the config file.", no_args_is_help=True)
 
-HEADER = (
-    "# trakt-export configuration. Every key, its default and its environment variable:\n"
-    "# see config.example.toml or the README's Configuration section.\n"
-    "# Precedence: command-line flag > environment variable > this file > default.\n\n"
-)
-
 
 @app.command()
 @guarded
@@ -26,10 +20,10 @@ def init(
         bool, typer.Option("--force", help="Overwrite an existing config file.")
     ] = False,
 ) -> None:
-    """Write a config file with every key at its default."""
-    import tomli_w
+    """Write the commented example config (every key at its default) to the config path."""
+    from importlib.resources import files
 
-    from trakt_export.config import Settings, as_toml_dict, locate
+    from trakt_export.config import locate
     from trakt_export.errors import ConfigError, OutputError
     from trakt_export.output import write_atomic
 
@@ -40,7 +34,8 @@ def init(
             f"{path} already exists; not overwriting it.",
             "Edit it, or run `trakt-export config init --force` to replace it with defaults.",
         )
-    text = HEADER + tomli_w.dumps(as_toml_dict(Settings(paths=paths), mask=False))
+    # The same text as config.example.toml (shipped in the package: pipx users have no repo).
+    text = (files("trakt_export") / "config.example.toml").read_text(encoding="utf-8")
     try:
         write_atomic(path, text.encode())  # creates the directory too
     except OSError as exc:

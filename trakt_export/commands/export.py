@@ -31,20 +31,58 @@ FromZip = Annotated[
 def _options(
     output: str | None, from_zip: Path | None, no_cache: bool = False, refresh: bool = False
 ) -> Options:
-    from trakt_export.progress import NullObserver, Observer
+    from trakt_export.metrics import Metrics
+    from trakt_export.progress import Observer
     from trakt_export.session import Options
 
-    observer: Observer = NullObserver()
-    if sys.stderr.isatty() and not STATE.quiet:
+    observer: Observer = PauseLineObserver()
+    csv_on_terminal = output == "-" and sys.stdout.isatty()
+    if sys.stderr.isatty() and not STATE.quiet and not csv_on_terminal:
         from trakt_export.display import RichObserver
 
         observer = RichObserver()
+    elif STATE.quiet or sys.stderr.isatty():
+        from trakt_export.progress import NullObserver
+
+        observer = NullObserver()
     mode: CacheMode = "off" if no_cache else ("refresh" if refresh else "use")
-    return Options(output=output, zip_path=from_zip, cache_mode=mode, observer=observer)
+    STATE.metrics = Metrics()
+    return Options(
+        output=output,
+        zip_path=from_zip,
+        cache_mode=mode,
+        observer=observer,
+        metrics=STATE.metrics,
+    )
+
+
+class PauseLineObserver:
+    """Without a terminal (cron): no progress, but a pause longer than 10 s prints one line
+    (SPEC §1), once per pause end."""
+
+    def __init__(self) -> None:
+        self._shown_until = 0.0
+
+    def start(self, endpoint: str, total_pages: int) -> None:
+        return None
+
+    def advance(self, endpoint: str, pages: int = 1) -> None:
+        return None
+
+    def retrying(self, attempt: int, wait: float, reason: str) -> None:
+        return None
+
+    def paused(self, until: float, reason: str) -> None:
+        import time
+
+        if until - time.time() > 10 and until > self._shown_until:
+            self._shown_until = until
+            moment = time.strftime("%H:%M:%S", time.localtime(until))
+            say(f"waiting for Trakt's rate limit until {moment} ({reason})")
 
 
 class _Result(Protocol):
-    def summary(self) -> str: ...
+    def summary(self, warnings: int = 0) -> str: ...
 
 
 def _finish(options: Options, run: Callable[[], _Result]) -> None:
@@ -55,7 +93,7 @@ def _finish(options: Options, run: Callable[[], _Result]) -> None:
     finally:
         if close is not None:
             close()
-    say(result.summary())
+    say(result.summary(STATE.warnings.count if STATE.warnings is not None else 0))
 
 
 def register(app: typer.Typer) -> None:
@@ -64,7 +102,11 @@ def register(app: typer.Typer) -> None:
     def movies(
         mode: Annotated[
             str | None,
-            typer.Option("--mode", help="aggregated (one row per film) or history (per day)."),
+            typer.Option(
+                "--mode",
+                metavar="aggregated|history",
+                help="aggregated (one row per film) or history (one row per watch day).",
+            ),
         ] = None,
         output: Output = None,
         timezone: Annotated[

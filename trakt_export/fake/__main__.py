@@ -49,17 +49,35 @@ def dataset_named(spec: str) -> Dataset:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m trakt_export.fake")
+    parser = argparse.ArgumentParser(
+        prog="python -m trakt_export.fake",
+        description=(
+            f"The bundled fake Trakt. Datasets: {', '.join(_DATASETS)}, sized:N. "
+            "--latency-ms is added to every request (per request)."
+        ),
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve a dataset over HTTP on loopback")
-    serve.add_argument("--dataset", type=dataset_named, default="sample", metavar="NAME")
+    serve.add_argument(
+        "--dataset",
+        type=dataset_named,
+        default="sample",
+        metavar="NAME",
+        help=f"one of {', '.join(_DATASETS)} or sized:N (N film plays); default sample",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="0 picks a free port")
     serve.add_argument("--client-id", default="demo-client")
     serve.add_argument("--client-secret", default="demo-secret")
     serve.add_argument("--token", help="pre-register this access token")
     serve.add_argument("--token-user", help="owner of --token (default: the dataset's user)")
-    serve.add_argument("--latency-ms", type=float, default=0.0)
+    serve.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="simulated latency added to every request (per request, not per page set)",
+    )
     serve.add_argument("--private", action="store_true", help="make the token user private")
     reality = serve.add_argument_group("real-Trakt fetching behaviours (see fake.faults)")
     reality.add_argument(

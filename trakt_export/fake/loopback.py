@@ -60,6 +60,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The `Date` header, as Trakt (Cloudflare) sends it, from the fake's clock: a fake with
+        a skewed clock models a machine whose clock is off (`doctor`'s clock check)."""
+        from email.utils import formatdate
+
+        return formatdate(self.server.fake.clock() if timestamp is None else timestamp, usegmt=True)
+
     def _relay(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""

@@ -1,7 +1,8 @@
 """`backup`: raw JSON of every endpoint into a directory that appears complete or not at all.
 
 Every list endpoint is read completely through the same pool, limiter, retry and cache as the
-exports; an endpoint whose served items differ from Trakt's announced count fails the backup.
+exports, as one consistent snapshot; the manifest records, per file, the items Trakt announced
+and the (distinct) items it served: counts are advisory (SPEC §4).
 """
 
 from __future__ import annotations
@@ -66,8 +67,7 @@ async def fetch_backup(
 ) -> tuple[dict[str, Listing], dict[str, Any]]:
     """Every endpoint's listing, plus last_activities/settings (token mode only)."""
     async with connect(settings, options, stats) as api:
-        account = await api.start()
-        listings = await api.listings(*BACKUP_ENDPOINTS.values())
+        account, listings = await api.snapshot(tuple(BACKUP_ENDPOINTS.values()))
         extras: dict[str, Any] = {}
         if account is not None:
             extras["last_activities"] = dict(api.activities)
@@ -112,6 +112,7 @@ def write_backup(
                 "endpoint": endpoint,
                 "items": len(listing.items),
                 "announced": listing.announced,
+                "served": listing.served,
                 "pages": listing.pages,
             }
             items += len(listing.items)

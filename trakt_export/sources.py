@@ -59,12 +59,11 @@ class ApiSource:
         self.api = api
 
     async def films(self, needs: Collection[Endpoint]) -> FilmData:
-        account = await self.api.start()
         films: Films = {}  # one Movie per film across every page and endpoint
         parsers: dict[str, PageParser] = {
             e: functools.partial(PARSERS[e], films=films) for e in needs
         }
-        listings = await self.api.listings(*needs, parsers=parsers)
+        account, listings = await self.api.snapshot(tuple(needs), parsers)
         data = FilmData(account_timezone=account_timezone(account))
         for name, listing in listings.items():
             setattr(data, name.split("/")[0], listing.items)

@@ -37,9 +37,14 @@ class World:
     """One fake, one virtual clock, one data dir: runs the real export and keeps its CSV."""
 
     def __init__(
-        self, home: Path, mode: str = "history", public: bool = False, events: int = EVENTS
+        self,
+        home: Path,
+        mode: str = "history",
+        public: bool = False,
+        events: int = EVENTS,
+        now: float | None = None,
     ) -> None:
-        self.clock = VirtualClock()
+        self.clock = VirtualClock() if now is None else VirtualClock(now)
         self.fake = make_fake(sized(events), self.clock)
         self.home = home
         self.public = public
@@ -355,3 +360,32 @@ async def test_a_slow_cache_writer_holds_a_bounded_number_of_bodies(tmp_path: Pa
         assert await asyncio.gather(*tasks) == [200] * 40
         assert transport.most_held == 4
         stage.commit(USER, None)
+
+
+class SlowActivities(httpx.AsyncBaseTransport):
+    """The fake behind a network that delivers last_activities later than the pages beside it
+    (the first round's requests race on separate connections)."""
+
+    def __init__(self, fake: FakeTrakt, clock: VirtualClock) -> None:
+        self.inner = fake.transport()
+        self.clock = clock
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/sync/last_activities":
+            await self.clock.sleep(0.05)
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_change_between_page_one_and_last_activities_of_the_first_round_is_caught(
+    clean_env: Path,
+) -> None:
+    world = World(clean_env, now=1_900_000_000.0)  # 2030: the dataset's stamps lie in the past
+    world.fake.faults.mutate_after(1, mutation(world, "new_plays"), path_prefix=HISTORY)
+    out = clean_env / "raced.csv"
+    run_movies(
+        world.settings,
+        options(SlowActivities(world.fake, world.clock), world.clock, output=str(out)),
+    )
+    firsts = [s for s in world.fake.stats.requests if s.path == HISTORY and s.query["page"] == "1"]
+    assert len(firsts) == 2  # page 1 read again beside pages 2..N
+    assert out.read_bytes() == world.truth()

@@ -96,7 +96,11 @@ async def connect(settings: Settings, options: Options, stats: RunStats) -> Asyn
         clock=options.clock,
     ) as http:
         yield TraktAPI(
-            http, user=who.user, concurrency=settings.network.concurrency, observer=options.observer
+            http,
+            user=who.user,
+            concurrency=settings.network.concurrency,
+            observer=options.observer,
+            clock=options.clock,
         )
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -91,6 +93,7 @@ class Listing:
 # How many times a listing whose data changed under the run is read again (SPEC §4).
 REREADS = 3
 DEFERRED = "trakt_export_deferred"  # response extension: the cache holds this listing
+CLOCK_SLACK = 300.0  # seconds of disagreement allowed between our clock and Trakt's stamps
 
 
 @dataclass(slots=True)
@@ -117,6 +120,7 @@ class _Read:
         self.page_count: int | None = None
         self.header_limit: int | None = None
         self.listing: Listing | None = None
+        self.reread_first = False  # page 1 may predate the activity stamps: read it again
 
     @property
     def live(self) -> bool:
@@ -159,20 +163,41 @@ class _Read:
         """Page 1 (unless already read), then the rest under the page bounds, then de-dup."""
         first = self.pages.get(1) or await self.page(1)
         assert first is not None
+        self.api._observer.start(self.endpoint, self.page_count or 1)
+        if self.reread_first:
+            # Again, beside pages 2..N (no extra round); its headers may add pages at the end.
+            reread = self.page(1)
+            await gather_all([reread, self._walk(2, self._last(first))])
+            first = self.pages[1]
+        else:
+            await self._walk(2, self._last(first))
+        done = max(self.pages)
+        last = self._last(first)
+        if done < last and self.pages[done].raw_len > 0:
+            await self._walk(done + 1, last)
+        self.listing = self._assemble()
+        return self.listing
+
+    def _last(self, first: _Page) -> int:
+        """The last page worth asking for: the announced page count, but never more than
+        item_count / limit + 1 (an absurd page count is not walked); without headers, open."""
         limit = self.header_limit or self.limit
         if first.raw_len == 0:
-            last = 1
-        elif self.page_count is not None:
-            # An absurd page count is never walked: at most item_count / limit + 1 pages.
+            return 1
+        if self.page_count is not None:
             last = self.page_count
             if self.announced is not None:
                 last = min(last, self.announced // limit + 1)
-        elif self.announced is not None:
-            last = self.announced // limit + 1
-        else:
-            last = sys.maxsize  # no headers: read until a page comes back empty
-        self.api._observer.start(self.endpoint, self.page_count or 1)
-        state = {"next": 2, "stop": last}
+            return last
+        if self.announced is not None:
+            return self.announced // limit + 1
+        return sys.maxsize  # no headers: read until a page comes back empty
+
+    async def _walk(self, start: int, last: int) -> None:
+        """Pages start..last through a few workers, in order; none past the first empty page."""
+        if start > last:
+            return
+        state = {"next": start, "stop": last}
 
         async def worker() -> None:
             while state["next"] <= state["stop"]:
@@ -182,12 +207,9 @@ class _Read:
                 if page is not None and page.raw_len == 0:
                     state["stop"] = min(state["stop"], number)  # stop at the first empty page
 
-        if last > 1:
-            full = first.raw_len >= limit
-            workers = self.api.concurrency if (self.page_count is not None or full) else 1
-            await gather_all(worker() for _ in range(max(1, min(workers, last - 1))))
-        self.listing = self._assemble()
-        return self.listing
+        full = self.pages[1].raw_len >= (self.header_limit or self.limit)
+        workers = self.api.concurrency if (self.page_count is not None or full) else 1
+        await gather_all(worker() for _ in range(max(1, min(workers, last - start + 1))))
 
     def _assemble(self) -> Listing:
         """Pages in order, each item once (history by id, others by film): Trakt repeats items
@@ -226,9 +248,11 @@ class TraktAPI:
         user: str | None,
         concurrency: int,
         observer: Observer | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.http = http
         self.user = user
+        self.clock: Callable[[], float] = clock or time.time  # wall seconds
         self.account = user or ""
         self.activities: Mapping[str, Any] = {}
         self.concurrency = max(concurrency, 1)
@@ -325,18 +349,38 @@ class TraktAPI:
                     self.get("/users/settings"),
                     *(reads[e].page(1, probe=True) for e in endpoints),
                 ]
+                sent = self.clock()
                 activities, account, *_ = await gather_all(first)
                 assert isinstance(activities, httpx.Response)
                 assert isinstance(account, httpx.Response)
                 settings = self._begin(activities, account)
+                answered = self.clock()
                 for e in endpoints:
                     if 1 not in reads[e].pages:  # cached: look it up with the known stamp
                         reads[e] = _Read(self, e, parsers.get(e), lookup=True)
+                    elif self._changed_around(e, sent, answered):
+                        reads[e].reread_first = True
             return settings, await self._consistent(reads, parsers)
         except BaseException:
             for read in reads.values():
                 read.stage.drop()
             raise
+
+    def _changed_around(self, endpoint: str, sent: float, answered: float) -> bool:
+        """Whether `endpoint`'s data changed about when the first round was in flight: page 1
+        went out beside last_activities, so a change between the two would go unseen by the
+        re-check. Stamps within CLOCK_SLACK of the round (either way: clocks differ) say so."""
+        for dotted in ACTIVITY_KEYS.get(endpoint, ()):
+            node: Any = self.activities
+            for part in dotted.split("."):
+                node = node.get(part) if isinstance(node, Mapping) else None
+            try:
+                moment = datetime.fromisoformat(str(node)).timestamp()
+            except ValueError:
+                continue
+            if sent - CLOCK_SLACK <= moment <= answered + CLOCK_SLACK:
+                return True
+        return False
 
     async def listings(
         self, *endpoints: str, parsers: Mapping[str, PageParser] | None = None

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.test_engine import VirtualClock, make_fake, options, settings_for
 from trakt_export.cache import APICache, CacheTransport
 from trakt_export.config import Settings
-from trakt_export.errors import DataChangingError
+from trakt_export.errors import DataChangingError, TraktUnavailableError
 from trakt_export.export import run_movies
 from trakt_export.fake import FakeTrakt, sized
 from trakt_export.fake.mutations import delete_play, new_plays, rewatch
@@ -389,3 +389,21 @@ def test_a_change_between_page_one_and_last_activities_of_the_first_round_is_cau
     firsts = [s for s in world.fake.stats.requests if s.path == HISTORY and s.query["page"] == "1"]
     assert len(firsts) == 2  # page 1 read again beside pages 2..N
     assert out.read_bytes() == world.truth()
+
+
+@pytest.mark.parametrize("public", [False, True], ids=["token", "public"])
+def test_a_challenge_page_mid_listing_never_reaches_the_next_run(
+    clean_env: Path, public: bool
+) -> None:
+    world = World(clean_env, public=public)
+    history = world.path("history/movies")
+    world.fake.faults.mutate_after(1, lambda: world.fake.faults.html_challenge(1), history)
+    try:
+        csv: bytes | None = world.export()[0]
+    except TraktUnavailableError as error:
+        assert error.exit_code == 4
+        csv = None
+    world.fake.faults.clear()
+    truth = world.truth()
+    assert csv in (None, truth)
+    assert world.export()[0] == truth

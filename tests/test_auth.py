@@ -404,7 +404,8 @@ def test_public_profile_equals_logged_in_export(clean_env: Path, fake: FakeTrakt
     public = settings_for(clean_env / "other", TRAKT_EXPORT_USERNAME="edge-user", **zone)
     run_movies(public, Options(output="b.csv", transport=fake.transport(), cache_mode="off"))
     assert fake.stats.by_path["GET /sync/watched/movies"] == 1
-    assert fake.stats.by_path["GET /users/edge-user/watched/movies"] == 1
+    # public mode's consistency re-check reads page 1 again (SPEC §4)
+    assert fake.stats.by_path["GET /users/edge-user/watched/movies"] == 2
     assert Path("a.csv").read_bytes() == Path("b.csv").read_bytes()
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from trakt_export.backup import BACKUP_ENDPOINTS, run_backup
 from trakt_export.config import Settings, resolve
-from trakt_export.errors import IncompleteDataError, TraktUnavailableError
+from trakt_export.errors import TraktUnavailableError
 from trakt_export.fake import FakeTrakt, large
 from trakt_export.session import Options
 
@@ -75,14 +75,20 @@ def test_failure_mid_backup_leaves_no_directory_and_keeps_earlier_one(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")) == []
 
 
-def test_underdelivered_page_fails_naming_the_endpoint(
-    fake: FakeTrakt, settings: Settings, tmp_path: Path
+def test_underdelivered_listing_is_backed_up_as_served_with_both_counts(
+    fake: FakeTrakt, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake.faults.underdeliver("/sync/collection/movies", missing=1)
-    with pytest.raises(IncompleteDataError, match="collection/movies") as info:
-        run_backup(settings, Options(output=str(tmp_path / "b"), transport=fake.transport()), NOW)
-    assert info.value.exit_code == 4
-    assert not (tmp_path / "b").exists()
+    run_backup(settings, Options(output=str(tmp_path / "b"), transport=fake.transport()), NOW)
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    entry = manifest["files"]["collection-movies.json"]
+    served = len(fake.user_json("big-user", "collection/movies")) - 1
+    assert (entry["announced"], entry["served"], entry["items"]) == (served + 1, served, served)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert [w for w in warnings if "announced" in w] == [
+        f"Trakt announced {served + 1} items for collection/movies but served {served} "
+        f"(hidden or removed titles); exported {served}."
+    ]
 
 
 def test_warm_backup_with_nothing_changed_makes_four_requests(

@@ -44,7 +44,7 @@ def test_movies_writes_csv_and_one_summary_line(
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""
     (line,) = result.stderr.splitlines()
-    assert line.startswith("Exported 29 rows to letterboxd-history.csv (1 file); 4 HTTP requests")
+    assert line.startswith("Exported 29 rows to letterboxd-history.csv (1 file); 5 HTTP requests")
     assert (tmp_path / "letterboxd-history.csv").read_text().count("\n") == 30
 
 

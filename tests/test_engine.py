@@ -182,7 +182,8 @@ def test_pages_run_concurrently_up_to_the_configured_pool(clean_env: Path) -> No
     history_pages = pages(fake, "bench", "history/movies")
     assert history_pages >= 20
     assert fake.stats.max_in_flight == 4
-    expected = 2 + history_pages + pages(fake, "bench", "ratings/movies")
+    # settings, last_activities, every page, and the one consistency re-check (SPEC §7)
+    expected = 2 + history_pages + pages(fake, "bench", "ratings/movies") + 1
     assert fake.stats.total == result.stats.requests == expected
     # Overlap is what makes it fast: far less virtual time than one page after another.
     assert clock.now - START < 0.05 * expected / 2
@@ -286,8 +287,9 @@ def test_persistent_failure_is_exit_4_in_bounded_time_and_keeps_the_old_output(
     assert caught.value.exit_code == 4
     assert "502" in caught.value.message
     assert previous.read_bytes() == b"previous export\n"
-    # 5 tries per request, waits of at most 1+2+4+8 s between them.
-    assert fake.stats.total <= 2 * 5
+    # 5 tries per request of the first round (activities, settings, two page 1s), waits of at
+    # most 1+2+4+8 s between them.
+    assert fake.stats.total <= 4 * 5
     assert clock.now - START <= 15 + 1
 
 
@@ -305,7 +307,7 @@ def test_lost_connections_become_exit_4_naming_the_server(clean_env: Path) -> No
         "Stopped after 5 network failures in a row ([network] failure_threshold). "
         "Check your connection; try again later.",
     ]
-    assert fake.stats.total <= 2 * 5
+    assert fake.stats.total <= 4 * 5
 
 
 # ----- 429 and the limiter ----------------------------------------------------------------
@@ -399,7 +401,7 @@ def test_a_429_storm_pauses_every_worker_until_retry_after(clean_env: Path, tmp_
         early = [e for e in recorder.log if answer.answered < e.sent < answer.answered + 7]
         assert not early, f"sent during the pause: {early}"
     assert result.stats.retries == 2
-    assert recorder.sent == 2 + 2 + pages(fake, "bench", "history/movies") + pages(
+    assert recorder.sent == 2 + 2 + 1 + pages(fake, "bench", "history/movies") + pages(
         fake, "bench", "ratings/movies"
     )
     assert outputs[0] == outputs[1]
@@ -469,7 +471,7 @@ def test_cold_run_is_minimal_warm_run_costs_two_and_changes_refetch_only_their_e
     assert watched > 1 and rated > 1
 
     cold = run_movies(settings, options(fake.transport(), clock))
-    assert fake.stats.total == cold.stats.requests == 2 + watched + rated
+    assert fake.stats.total == cold.stats.requests == 2 + watched + rated + 1
     assert cold.stats.cache_hits == 0
     (output,) = cold.files
     first = output.read_bytes()
@@ -487,7 +489,7 @@ def test_cold_run_is_minimal_warm_run_costs_two_and_changes_refetch_only_their_e
     fake.add_rating("big-user", films[3], 7, datetime(2031, 2, 1, tzinfo=UTC))
     fake.stats.reset()
     changed = run_movies(settings, options(fake.transport(), clock))
-    assert fake.stats.total == changed.stats.requests == 2 + watched + rated
+    assert fake.stats.total == changed.stats.requests == 2 + watched + rated + 1
     rows = rows_by_title(output)
     for day, film in enumerate(films[:3], start=1):
         assert rows[str(fake.dataset.films[film].title)]["WatchedDate"] == f"2031-01-0{day}"
@@ -496,7 +498,7 @@ def test_cold_run_is_minimal_warm_run_costs_two_and_changes_refetch_only_their_e
     fake.add_history("big-user", films[0], datetime(2031, 3, 1, tzinfo=UTC))
     fake.stats.reset()
     only_history = run_movies(settings, options(fake.transport(), clock))
-    assert fake.stats.total == 2 + watched
+    assert fake.stats.total == 2 + watched + 1
     assert not any("ratings" in path for path in fake.stats.by_path)
     assert only_history.stats.cache_hits == rated
     assert (
@@ -562,7 +564,7 @@ def test_public_profile_cache_lives_by_ttl(clean_env: Path) -> None:
     fake = make_fake(edge(), clock)
     settings = settings_for(clean_env, TRAKT_EXPORT_USERNAME="edge-user")
     cold = run_movies(settings, options(fake.transport(), clock))
-    entries = cold.stats.requests
+    entries = cold.stats.requests - 2  # the re-check reads page 1 of both listings again
     assert entries > 0
     fake.stats.reset()
     warm = run_movies(settings, options(fake.transport(), clock))
@@ -574,7 +576,7 @@ def test_public_profile_cache_lives_by_ttl(clean_env: Path) -> None:
     clock.now += 2 * 3600  # past the 24 h TTL of sync data
     assert cache_stats(settings, clock)["expired"] == entries
     late = run_movies(settings, options(fake.transport(), clock))
-    assert fake.stats.total == late.stats.requests == entries
+    assert fake.stats.total == late.stats.requests == entries + 2
     assert cache_stats(settings, clock)["expired"] == 0
 
 
@@ -591,7 +593,7 @@ def test_refresh_refetches_and_restores_and_off_bypasses(clean_env: Path) -> Non
     assert refreshed.stats.requests == cold.stats.requests
     assert refreshed.stats.cache_hits == 0
     figures = cache_stats(settings, clock)
-    assert figures["entries"] == cold.stats.requests - 2
+    assert figures["entries"] == cold.stats.requests - 3  # activities, settings, re-check
     assert (figures["hits"], figures["misses"]) == (0, 0)
     fake.stats.reset()
     run_movies(settings, options(fake.transport(), clock))
@@ -613,11 +615,12 @@ def test_directors_are_cached_as_people_for_a_week(clean_env: Path) -> None:
     figures = cache_stats(settings, clock)
     assert figures["by_kind"]["people"]["entries"] == people
     assert figures["by_kind"]["people"]["expired"] == people
-    assert figures["by_kind"]["sync"]["expired"] == cold.stats.requests - 2 - people
+    assert figures["by_kind"]["sync"]["expired"] == cold.stats.requests - 3 - people
     fake.stats.reset()
     run_movies(settings, options(fake.transport(), clock))
-    # sync data is still valid by its unchanged activity stamps; people data expired.
-    assert fake.stats.total == 2 + people
+    # Past ttl_hours.validated (a week) sync data expires too, though its stamps are unchanged:
+    # everything is read again, plus the consistency re-check.
+    assert fake.stats.total == cold.stats.requests
 
 
 def test_prune_drops_only_expired_entries_and_clear_drops_everything(clean_env: Path) -> None:
@@ -671,7 +674,7 @@ def test_cache_commands_report_what_the_runs_did(
     fake = make_fake(edge(), clock)
     cold = run_movies(settings, options(fake.transport(), clock))
     warm = run_movies(settings, options(fake.transport(), clock))
-    entries = cold.stats.requests
+    entries = cold.stats.requests - 2  # the re-check reads page 1 of both listings again
     assert warm.stats.cache_hits == entries > 0
 
     result = runner.invoke(app, ["cache", "stats", "--json"])

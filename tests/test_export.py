@@ -101,7 +101,7 @@ def test_cold_run_makes_minimum_requests_and_warm_run_at_most_two(
     pages = sum(
         -(-len(fake.user_json("big-user", e)) // 250) for e in ("watched/movies", "ratings/movies")
     )
-    assert cold.stats.requests == fake.stats.total == pages + 2
+    assert cold.stats.requests == fake.stats.total == pages + 2 + 1  # + the re-check
     first = out.read_bytes()
     fake.stats.reset()
     warm = run_movies(settings, Options(output=str(out), transport=fake.transport()))
@@ -189,5 +189,6 @@ def test_stats_count_every_request(clean_env: Path, tmp_path: Path) -> None:
         Options(output=str(tmp_path / "x.csv"), transport=fake.transport()),
     )
     assert isinstance(result.stats, RunStats)
-    assert result.stats.requests == fake.stats.total == 4  # activities, settings, 2 endpoints
-    assert "4 HTTP requests, 0 cache hits" in result.summary()
+    # activities, settings, 2 endpoints, the consistency re-check
+    assert result.stats.requests == fake.stats.total == 5
+    assert "5 HTTP requests, 0 cache hits" in result.summary()

@@ -288,6 +288,7 @@ def build_files(
                 "page_limit": min(PAGE_LIMIT, got.part.cap),
                 "pages": got.pages,
                 "announced": got.announced,
+                "served": served,  # distinct items served (counts are advisory, SPEC §4)
                 "items": served,
                 "activity": got.activity,
             }

@@ -3,6 +3,11 @@
 Only GET 200 responses of requests carrying a hint in `request.extensions["trakt_export"]`
 (`kind`, `account`, `activity`) are stored. An entry with an activity stamp is valid while the
 stamp is unchanged, whatever its age; one without lives for its kind's TTL.
+
+Listing pages (hints carrying `listing` and a `snapshot.Stage`) are stored under the stage's
+token, invisible to lookups, until the listing passed its checks: `commit_stage` then writes the
+listing's record (token, activity stamp, time), which is what lookups go through; a dropped
+stage's pages are deleted. A record vouched by an activity stamp lives `ttl_hours.validated`.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import diskcache
 import httpx
 
 from trakt_export.progress import RunStats
+from trakt_export.snapshot import Stage
 
 if TYPE_CHECKING:
     from trakt_export.config import Settings
@@ -47,6 +53,10 @@ class CacheFigures(KindFigures):
 
 
 _COUNTER = "counter"  # counter keys are tuples (_COUNTER, kind, "hits"|"misses")
+_LISTING = "listing"  # listing records: (_LISTING, account, listing) -> token, activity, ...
+_SEEN = "seen"  # (_SEEN, listing): some account has a record for this listing
+DEFERRED = "trakt_export_deferred"  # a probe's answer: the cache holds this listing
+MAX_PENDING = 8  # stores queued for the writer thread at most: bodies never pile up
 FIGURES = ("entries", "size_bytes", "hits", "misses", "hit_rate", "expired")
 
 
@@ -107,7 +117,8 @@ class APICache:
         return float(self.ttl_hours.get(kind, DEFAULT_TTL_HOURS)) * 3600.0
 
     def expired(self, entry: Mapping[str, Any]) -> bool:
-        return self.now() - float(entry["stored_at"]) > self.ttl_seconds(str(entry["kind"]))
+        ttl = self.ttl_seconds(str(entry.get("ttl") or entry["kind"]))
+        return self.now() - float(entry["stored_at"]) > ttl
 
     def lookup(self, request: httpx.Request, hint: Mapping[str, Any]) -> httpx.Response | None:
         """The cached response if still valid; counts a hit or a miss for the hint's kind."""
@@ -135,18 +146,70 @@ class APICache:
     def save(
         self, request: httpx.Request, hint: Mapping[str, Any], response: httpx.Response
     ) -> None:
-        headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _DROP_HEADERS]
-        self.store.set(
-            self.key(request, hint),
-            {
-                "status": response.status_code,
-                "headers": headers,
-                "body": response.content,
-                "stored_at": self.now(),
-                "activity": hint.get("activity"),
-                "kind": str(hint.get("kind", "sync")),
-            },
+        self.put(self.key(request, hint), entry_of(hint, response, self.now()))
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        self.store.set(key, entry)
+
+    # ----- listing snapshots ----------------------------------------------------------------
+
+    @staticmethod
+    def page_key(request: httpx.Request, token: str) -> str:
+        url = request.url
+        query = "&".join(f"{k}={v}" for k, v in sorted(url.params.multi_items()))
+        return f"{url.host}{url.path}?{query}#{token}"
+
+    def record(self, account: str, listing: str) -> dict[str, Any] | None:
+        value = self.store.get((_LISTING, account, listing))
+        return value if isinstance(value, dict) else None
+
+    def holds(self, listing: str) -> bool:
+        """Whether any account has a cached snapshot of `listing` (asked before the account
+        is known, so a shared cache dir errs towards looking up)."""
+        return self.store.get((_SEEN, listing)) is not None
+
+    def record_valid(self, record: Mapping[str, Any], activity: Any) -> bool:
+        age = self.now() - float(record["stored_at"])
+        stored = record.get("activity")
+        if stored is not None:
+            return bool(stored == activity) and age <= self.ttl_seconds("validated")
+        return activity is None and age <= self.ttl_seconds(str(record.get("kind", "sync")))
+
+    def lookup_page(
+        self, request: httpx.Request, hint: Mapping[str, Any], record: Mapping[str, Any] | None
+    ) -> httpx.Response | None:
+        """A listing page from the committed snapshot `record`; counts a hit or a miss."""
+        kind = str(hint.get("kind", "sync"))
+        entry = None
+        if record is not None and self.record_valid(record, hint.get("activity")):
+            entry = self.store.get(self.page_key(request, str(record["token"])))
+        fresh = isinstance(entry, dict)
+        self._counts[(kind, "hits" if fresh else "misses")] += 1
+        if not fresh:
+            return None
+        assert isinstance(entry, dict)
+        return httpx.Response(
+            int(entry["status"]),
+            headers=list(entry["headers"]),
+            content=bytes(entry["body"]),
+            request=request,
+            extensions={"from_cache": True},
         )
+
+    def commit(self, account: str, listing: str, record: dict[str, Any]) -> None:
+        """Make a stage's pages the listing's snapshot; the previous snapshot's pages go."""
+        old = self.record(account, listing)
+        self.store.set((_LISTING, account, listing), record)
+        self.store.set((_SEEN, listing), True)
+        if old is not None:
+            keep = set(record["keys"])
+            for key in old.get("keys", ()):
+                if key not in keep:
+                    self.store.delete(key)
+
+    def discard(self, keys: list[str]) -> None:
+        for key in keys:
+            self.store.delete(key)
 
     # ----- maintenance ---------------------------------------------------------------------
 
@@ -216,12 +279,31 @@ class APICache:
         return count
 
 
+def entry_of(hint: Mapping[str, Any], response: httpx.Response, now: float) -> dict[str, Any]:
+    """What the cache keeps of a response: status, data headers, the decoded body."""
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _DROP_HEADERS]
+    return {
+        "status": response.status_code,
+        "headers": headers,
+        "body": response.content,
+        "stored_at": now,
+        "activity": None if hint.get("listing") else hint.get("activity"),
+        "kind": str(hint.get("kind", "sync")),
+        "ttl": str(hint.get("ttl") or hint.get("kind", "sync")),
+    }
+
+
+def _failed(future: asyncio.Future[None]) -> bool:
+    return not future.cancelled() and future.exception() is not None
+
+
 def _rate(hits: int, misses: int) -> float:
     return round(hits / (hits + misses), 4) if hits + misses else 0.0
 
 
 class CacheTransport(httpx.AsyncBaseTransport):
-    """Outermost layer: hits never reach retry or the limiter; misses are stored on 200."""
+    """Outermost layer: hits never reach retry or the limiter; misses are stored on 200 (listing
+    pages staged until their listing is committed, see `snapshot.Stage`)."""
 
     def __init__(
         self,
@@ -230,6 +312,7 @@ class CacheTransport(httpx.AsyncBaseTransport):
         *,
         mode: str = "use",
         stats: RunStats | None = None,
+        max_pending: int = MAX_PENDING,
     ) -> None:
         self.inner = inner
         self.cache = cache
@@ -237,29 +320,115 @@ class CacheTransport(httpx.AsyncBaseTransport):
         self.stats = stats
         # Stores run on one background thread (sqlite and file writes release the GIL), off the
         # event loop that is meanwhile sending the next requests; aclose() waits for them all.
+        # At most `max_pending` bodies wait for it: a slow disk slows the fetch, never grows
+        # memory (SPEC §7).
         self._writer: concurrent.futures.ThreadPoolExecutor | None = None
         self._pending: list[asyncio.Future[None]] = []
+        self._room = asyncio.Semaphore(max(max_pending, 1))
+        self.held = 0  # bodies queued for the writer right now
+        self.most_held = 0
+        self._records: dict[tuple[str, str], dict[str, Any] | None] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         hint = request.extensions.get(HINT)
         if request.method != "GET" or not isinstance(hint, Mapping) or self.mode == "off":
             return await self.inner.handle_async_request(request)
+        stage = hint.get("stage")
+        listing = hint.get("listing")
+        if isinstance(stage, Stage) and isinstance(listing, str):
+            return await self._listing_page(request, hint, stage, listing)
         if self.mode == "use":
             hit = self.cache.lookup(request, hint)
             if hit is not None:
-                if self.stats is not None:
-                    self.stats.cache_hits += 1
-                return hit
+                return self._hit(hit)
         response = await self.inner.handle_async_request(request)
         if response.status_code == 200:
             await response.aread()  # retry already validated the JSON of a 200
-            if self._writer is None:
-                self._writer = concurrent.futures.ThreadPoolExecutor(1, "trakt-export-cache")
-            loop = asyncio.get_running_loop()
-            self._pending.append(
-                loop.run_in_executor(self._writer, self.cache.save, request, hint, response)
-            )
+            key = self.cache.key(request, hint)
+            await self._store(self.cache.put, key, hint, response, keep_on_cancel=True)
         return response
+
+    def _hit(self, hit: httpx.Response) -> httpx.Response:
+        if self.stats is not None:
+            self.stats.cache_hits += 1
+        return hit
+
+    async def _listing_page(
+        self, request: httpx.Request, hint: Mapping[str, Any], stage: Stage, listing: str
+    ) -> httpx.Response:
+        kind = str(hint.get("kind", "sync"))
+        if self.mode == "use" and hint.get("probe"):
+            if self.cache.holds(listing):  # look it up once the activity stamp is known
+                return httpx.Response(204, request=request, extensions={DEFERRED: True})
+            self.cache._counts[(kind, "misses")] += 1
+        elif self.mode == "use" and hint.get("lookup", True):
+            account = str(hint.get("account", ""))
+            if (account, listing) not in self._records:
+                self._records[(account, listing)] = self.cache.record(account, listing)
+            hit = self.cache.lookup_page(request, hint, self._records[(account, listing)])
+            if hit is not None:
+                return self._hit(hit)
+        response = await self.inner.handle_async_request(request)
+        if response.status_code == 200:
+            await response.aread()
+            key = self.cache.page_key(request, stage.token)
+            stage.keys.append(key)
+            stage.sink = self
+            await self._store(self.cache.put, key, hint, response)
+        return response
+
+    async def _store(
+        self,
+        put: Callable[[str, dict[str, Any]], None],
+        key: str,
+        hint: Mapping[str, Any],
+        response: httpx.Response,
+        keep_on_cancel: bool = False,
+    ) -> None:
+        """Queue one store for the writer thread, waiting while `max_pending` are queued. An
+        independent answer (per-film people) cancelled while it waits is stored anyway: it was
+        paid for, and an interrupted `--directors all` run resumes from what arrived."""
+        entry = entry_of(hint, response, self.cache.now())  # the body bytes, not the response
+        try:
+            await self._room.acquire()
+        except asyncio.CancelledError:
+            if keep_on_cancel:
+                self._submit(put, key, entry)
+            raise
+        self.held += 1
+        self.most_held = max(self.most_held, self.held)
+        self._submit(put, key, entry, release=True)
+
+    def _submit(self, fn: Callable[..., None], *args: Any, release: bool = False) -> None:
+        if self._writer is None:
+            self._writer = concurrent.futures.ThreadPoolExecutor(1, "trakt-export-cache")
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._writer, fn, *args)
+        if release:
+            future.add_done_callback(self._released)
+        self._pending = [f for f in self._pending if not f.done() or _failed(f)]
+        self._pending.append(future)
+
+    def _released(self, _: object) -> None:
+        self.held -= 1
+        self._room.release()
+
+    # ----- snapshot.StageSink ---------------------------------------------------------------
+
+    def commit_stage(self, stage: Stage) -> None:
+        """After the stage's stores (one writer thread: in order), write the listing record."""
+        record = {
+            "token": stage.token,
+            "activity": stage.activity,
+            "stored_at": self.cache.now(),
+            "kind": "sync",
+            "keys": list(stage.keys),
+        }
+        self._records[(stage.account, stage.listing)] = record
+        self._submit(self.cache.commit, stage.account, stage.listing, record)
+
+    def drop_stage(self, stage: Stage) -> None:
+        self._submit(self.cache.discard, list(stage.keys))
 
     async def aclose(self) -> None:
         try:

@@ -10,6 +10,7 @@
     ├── TraktUnavailableError (4)  network down, 5xx after retries, bad JSON
     │   ├── RateLimitError (4)     429 whose Retry-After is beyond the cap, or retries exhausted
     │   ├── IncompleteDataError (4) Trakt announced more items than it served
+    │   ├── DataChangingError (4)  the data kept changing while it was read (SPEC §4)
     │   └── MalformedDataError (4) an item we cannot read (ZIP readers re-raise as InputError)
     └── LockHeldError (5)          another run holds the data-dir lock
 Ctrl-C and SIGTERM are not errors of this tree: the CLI maps them to 130 and 143.
@@ -81,6 +82,10 @@ class RateLimitError(TraktUnavailableError):
 
 class IncompleteDataError(TraktUnavailableError):
     """Trakt announced more items than it served (a silent gap is never saved)."""
+
+
+class DataChangingError(TraktUnavailableError):
+    """The account's data changed under every re-read: no consistent snapshot (SPEC §4)."""
 
 
 class LockHeldError(TraktExportError):

@@ -99,7 +99,11 @@ async def connect(settings: Settings, options: Options, stats: RunStats) -> Asyn
         metrics=options.metrics,
     ) as http:
         yield TraktAPI(
-            http, user=who.user, concurrency=settings.network.concurrency, observer=options.observer
+            http,
+            user=who.user,
+            concurrency=settings.network.concurrency,
+            observer=options.observer,
+            clock=options.clock,
         )
 
 

@@ -67,13 +67,12 @@ class ApiSource:
         self.api = api
 
     async def films(self, needs: Collection[Endpoint]) -> FilmData:
-        account = await self.api.start()
         films: Films = {}  # one Movie per film across every page and endpoint
         skipped = Skipped()  # incomplete items (SPEC §5), one warning line for the run
         parsers: dict[str, PageParser] = {
             e: functools.partial(PARSERS[e], films=films, skipped=skipped) for e in needs
         }
-        listings = await self.api.listings(*needs, parsers=parsers)
+        account, listings = await self.api.snapshot(tuple(needs), parsers)
         data = FilmData(account_timezone=account_timezone(account), account=self.api.account)
         for name, listing in listings.items():
             setattr(data, name.split("/")[0], listing.items)

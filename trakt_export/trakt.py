@@ -9,21 +9,28 @@ the same semaphore as every other request of the run.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
+import time
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
 from trakt_export.client import decode_json, error_for_status
 from trakt_export.errors import (
-    IncompleteDataError,
+    DataChangingError,
     MalformedDataError,
     PrivateProfileError,
     TraktExportError,
 )
 from trakt_export.progress import NullObserver, Observer
+from trakt_export.snapshot import Stage, item_key, model_key, signature
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 PageParser = Callable[[list[Any]], list[Any]]
@@ -102,6 +109,157 @@ class Listing:
     items: list[Any]
     announced: int | None  # X-Pagination-Item-Count, when sent
     pages: int
+    served: int = 0  # distinct items Trakt served (counts are advisory, SPEC §4)
+
+
+# How many times a listing whose data changed under the run is read again (SPEC §4).
+REREADS = 3
+DEFERRED = "trakt_export_deferred"  # response extension: the cache holds this listing
+CLOCK_SLACK = 300.0  # seconds of disagreement allowed between our clock and Trakt's stamps
+
+
+@dataclass(slots=True)
+class _Page:
+    raw_len: int
+    keys: list[object]
+    items: list[Any]
+    live: bool
+
+
+class _Read:
+    """One read of one listing: its pages, its cache stage, whether it touched the network."""
+
+    def __init__(self, api: TraktAPI, endpoint: str, parse: PageParser | None, lookup: bool):
+        self.api = api
+        self.endpoint = endpoint
+        self.parse = parse
+        self.limit = api._limit(endpoint)
+        path, query = api._request(endpoint)
+        self.stage = Stage(f"{path}?{urlencode({**query, 'limit': self.limit})}")
+        self.lookup = lookup
+        self.pages: dict[int, _Page] = {}
+        self.signature: tuple[object, ...] = ()
+        self.announced: int | None = None
+        self.page_count: int | None = None
+        self.header_limit: int | None = None
+        self.listing: Listing | None = None
+        self.reread_first = False  # page 1 may predate the activity stamps: read it again
+
+    @property
+    def live(self) -> bool:
+        return any(page.live for page in self.pages.values())
+
+    def hint(self, probe: bool = False) -> dict[str, Any]:
+        hint = self.api._hint(self.endpoint)
+        hint.update(listing=self.stage.listing, stage=self.stage, lookup=self.lookup)
+        if probe:
+            hint["probe"] = True
+        return hint
+
+    async def page(self, number: int, probe: bool = False) -> _Page | None:
+        """Page `number` (None when a probe found the listing cached: read it later)."""
+        api = self.api
+        path, query = api._request(self.endpoint)
+        response = await api.get(
+            path,
+            {**query, "page": number, "limit": self.limit},
+            self.hint(probe and number == 1),
+        )
+        if response.extensions.get(DEFERRED):
+            return None
+        raw = decode_json(response)
+        if not isinstance(raw, list):
+            raise MalformedDataError(f"Trakt sent a non-list page for {self.endpoint}.")
+        if number == 1:
+            self.page_count = _int_header(response, "X-Pagination-Page-Count")
+            self.announced = _int_header(response, "X-Pagination-Item-Count")
+            self.header_limit = _int_header(response, "X-Pagination-Limit")
+            self.signature = signature(raw, self.announced)
+        live = not response.extensions.get("from_cache")
+        del response
+        keys = [item_key(self.endpoint, item) for item in raw]
+        items = self.parse(raw) if self.parse else raw
+        api._observer.advance(self.endpoint)
+        result = self.pages[number] = _Page(len(raw), keys, items, live)
+        return result
+
+    async def complete(self) -> Listing:
+        """Page 1 (unless already read), then the rest under the page bounds, then de-dup."""
+        first = self.pages.get(1) or await self.page(1)
+        assert first is not None
+        self.api._observer.start(self.endpoint, self.page_count or 1)
+        if self.reread_first:
+            # Again, beside pages 2..N (no extra round); its headers may add pages at the end.
+            reread = self.page(1)
+            await gather_all([reread, self._walk(2, self._last(first))])
+            first = self.pages[1]
+        else:
+            await self._walk(2, self._last(first))
+        done = max(self.pages)
+        last = self._last(first)
+        if done < last and self.pages[done].raw_len > 0:
+            await self._walk(done + 1, last)
+        self.listing = self._assemble()
+        return self.listing
+
+    def _last(self, first: _Page) -> int:
+        """The last page worth asking for: the announced page count, but never more than
+        item_count / limit + 1 (an absurd page count is not walked); without headers, open."""
+        limit = self.header_limit or self.limit
+        if first.raw_len == 0:
+            return 1
+        if self.page_count is not None:
+            last = self.page_count
+            if self.announced is not None:
+                last = min(last, self.announced // limit + 1)
+            return last
+        if self.announced is not None:
+            return self.announced // limit + 1
+        return sys.maxsize  # no headers: read until a page comes back empty
+
+    async def _walk(self, start: int, last: int) -> None:
+        """Pages start..last through a few workers, in order; none past the first empty page."""
+        if start > last:
+            return
+        state = {"next": start, "stop": last}
+
+        async def worker() -> None:
+            while state["next"] <= state["stop"]:
+                number = state["next"]
+                state["next"] += 1
+                page = await self.page(number)
+                if page is not None and page.raw_len == 0:
+                    state["stop"] = min(state["stop"], number)  # stop at the first empty page
+
+        full = self.pages[1].raw_len >= (self.header_limit or self.limit)
+        workers = self.api.concurrency if (self.page_count is not None or full) else 1
+        await gather_all(worker() for _ in range(max(1, min(workers, last - start + 1))))
+
+    def _assemble(self) -> Listing:
+        """Pages in order, each item once (history by id, others by film): Trakt repeats items
+        across pages when data shifts, and sometimes by itself."""
+        seen: set[object] = set()
+        served = 0
+        for number in sorted(self.pages):
+            for key in self.pages[number].keys:
+                if key is None or key not in seen:
+                    served += 1
+                    if key is not None:
+                        seen.add(key)
+        keyed = model_key if self.parse else item_key
+        kept: set[object] = set()
+        items: list[Any] = []
+        for number in sorted(self.pages):
+            for item in self.pages[number].items:
+                key = keyed(self.endpoint, item)
+                if key is not None:
+                    if key in kept:
+                        continue
+                    kept.add(key)
+                items.append(item)
+        pages = len(self.pages)
+        self.pages = {n: _Page(p.raw_len, [], [], p.live) for n, p in self.pages.items()}
+        return Listing(self.endpoint, items, self.announced, pages, served)
 
 
 class TraktAPI:
@@ -114,12 +272,15 @@ class TraktAPI:
         user: str | None,
         concurrency: int,
         observer: Observer | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.http = http
         self.user = user
+        self.clock: Callable[[], float] = clock or time.time  # wall seconds
         self.account = user or ""
         self.activities: Mapping[str, Any] = {}
-        self._pool = asyncio.Semaphore(max(concurrency, 1))
+        self.concurrency = max(concurrency, 1)
+        self._pool = asyncio.Semaphore(self.concurrency)
         self._observer = observer or NullObserver()
         self.routes: dict[str, Route] = {}  # endpoint name -> Route, see `Route`
 
@@ -161,9 +322,14 @@ class TraktAPI:
         """Token mode: read last_activities and settings (always live). Returns the settings."""
         if self.public:
             return None
-        activities_response, settings_response = await asyncio.gather(
-            self.get("/sync/last_activities"), self.get("/users/settings")
+        activities, settings = await gather_all(
+            [self.get("/sync/last_activities"), self.get("/users/settings")]
         )
+        return self._begin(activities, settings)
+
+    def _begin(
+        self, activities_response: httpx.Response, settings_response: httpx.Response
+    ) -> Mapping[str, Any]:
         activities = decode_json(activities_response)
         settings = decode_json(settings_response)
         if not isinstance(activities, Mapping) or not isinstance(settings, Mapping):
@@ -184,53 +350,176 @@ class TraktAPI:
             "kind": "sync",
             "account": self.account,
             "activity": activity_stamp(self.activities, endpoint, route.keys if route else None),
+            "ttl": "validated",
         }
 
-    async def _page(self, endpoint: str, page: int, limit: int) -> tuple[list[Any], httpx.Response]:
-        # e.g. comments/...?include_replies=false; a registered Route carries its own query
+    def _request(self, endpoint: str) -> tuple[str, dict[str, str]]:
+        """The path and fixed query of an endpoint: `comments/...?include_replies=false` keeps
+        its query; a registered Route carries its own path and query."""
         name, _, query = ("", "", "") if endpoint in self.routes else endpoint.partition("?")
         path, _, route_query = self._path(name or endpoint).partition("?")
-        params: dict[str, str | int] = {**dict(parse_qsl(query)), **dict(parse_qsl(route_query))}
-        params |= {"page": page, "limit": limit}
-        response = await self.get(path, params, self._hint(endpoint))
-        data = decode_json(response)
-        if not isinstance(data, list):
-            raise MalformedDataError(f"Trakt sent a non-list page for {endpoint}.")
-        return data, response
+        return path, {**dict(parse_qsl(query)), **dict(parse_qsl(route_query))}
+
+    def _limit(self, endpoint: str) -> int:
+        """Page size: 250, or the endpoint's own cap (extended=progress: 100; a Route's cap)."""
+        limit = min(PAGE_LIMIT, PAGE_CAPS.get(endpoint, PAGE_LIMIT))
+        route = self.routes.get(endpoint)
+        return min(limit, route.cap) if route else limit
 
     async def listing(self, endpoint: str, parse: PageParser | None = None) -> Listing:
-        """Every item of a paginated endpoint, in Trakt's order. With `parse`, each page is
-        turned into models as it arrives, so raw JSON never piles up (SPEC §7 memory target);
-        the announced count is checked against the raw items served."""
-        limit = min(PAGE_LIMIT, PAGE_CAPS.get(endpoint, PAGE_LIMIT))
-        if endpoint in self.routes:
-            limit = min(limit, self.routes[endpoint].cap)
-        served = 0
+        """Every item of a paginated endpoint, in Trakt's order, read once (no re-check). With
+        `parse`, each page is turned into models as it arrives, so raw JSON never piles up."""
+        read = _Read(self, endpoint, parse, lookup=True)
+        try:
+            listing = await read.complete()
+        except BaseException:
+            read.stage.drop()
+            raise
+        read.stage.commit(self._hint(endpoint)["account"], self._stamp(endpoint))
+        self._advise(endpoint, listing)
+        return listing
 
-        async def fetch(page: int) -> tuple[list[Any], httpx.Response]:
-            nonlocal served
-            raw, response = await self._page(endpoint, page, limit)
-            served += len(raw)
-            self._observer.advance(endpoint)
-            return (parse(raw) if parse else raw), response
+    def _advise(self, endpoint: str, listing: Listing) -> None:
+        """Counts are advisory (SPEC §4): one warning line when Trakt served fewer items than
+        it announced (hidden, adult-reclassified or removed titles stay in its count)."""
+        if listing.announced is None or listing.served == listing.announced:
+            return
+        name = endpoint.split("?")[0]
+        if endpoint in self.routes:  # a backup Route: name it like the other endpoints
+            name = self.routes[endpoint].path.split("?")[0].removeprefix("/sync/")
+            name = name.removeprefix("/users/me/").removeprefix(f"/users/{self.user}/")
+        log.warning(
+            "Trakt announced %d items for %s but served %d (hidden or removed titles); "
+            "exported %d.",
+            listing.announced,
+            name,
+            listing.served,
+            listing.served,
+        )
 
-        first, response = await fetch(1)
-        page_count = _int_header(response, "X-Pagination-Page-Count") or 1
-        announced = _int_header(response, "X-Pagination-Item-Count")
-        self._observer.start(endpoint, page_count)
-        del response
+    def _stamp(self, endpoint: str) -> str | None:
+        if self.public:
+            return None
+        route = self.routes.get(endpoint)
+        return activity_stamp(self.activities, endpoint, route.keys if route else None)
 
-        async def rest(page: int) -> list[Any]:
-            return (await fetch(page))[0]
+    async def snapshot(
+        self, endpoints: tuple[str, ...], parsers: Mapping[str, PageParser] | None = None
+    ) -> tuple[Mapping[str, Any] | None, dict[str, Listing]]:
+        """The settings (token mode) and a consistent snapshot of every listing. Page 1 of a
+        listing the cache holds nothing for goes out in the same round as last_activities."""
+        parsers = parsers or {}
+        reads = {e: _Read(self, e, parsers.get(e), lookup=True) for e in endpoints}
+        settings: Mapping[str, Any] | None = None
+        try:
+            if not self.public:
+                # last_activities goes first: the pool starts requests in order.
+                first: list[Coroutine[Any, Any, object]] = [
+                    self.get("/sync/last_activities"),
+                    self.get("/users/settings"),
+                    *(reads[e].page(1, probe=True) for e in endpoints),
+                ]
+                sent = self.clock()
+                activities, account, *_ = await gather_all(first)
+                assert isinstance(activities, httpx.Response)
+                assert isinstance(account, httpx.Response)
+                settings = self._begin(activities, account)
+                answered = self.clock()
+                for e in endpoints:
+                    if 1 not in reads[e].pages:  # cached: look it up with the known stamp
+                        reads[e] = _Read(self, e, parsers.get(e), lookup=True)
+                    elif self._changed_around(e, sent, answered):
+                        reads[e].reread_first = True
+            return settings, await self._consistent(reads, parsers)
+        except BaseException:
+            for read in reads.values():
+                read.stage.drop()
+            raise
 
-        pages = [first, *await gather_all(rest(p) for p in range(2, page_count + 1))]
-        items = [item for page in pages for item in page]
-        if announced is not None and served != announced:
-            raise IncompleteDataError(
-                f"Trakt announced {announced} items for {endpoint} but served {served}.",
-                "Nothing was written; try again later.",
-            )
-        return Listing(endpoint, items, announced, page_count)
+    def _changed_around(self, endpoint: str, sent: float, answered: float) -> bool:
+        """Whether `endpoint`'s data changed about when the first round was in flight: page 1
+        went out beside last_activities, so a change between the two would go unseen by the
+        re-check. Stamps within CLOCK_SLACK of the round (either way: clocks differ) say so."""
+        for dotted in ACTIVITY_KEYS.get(endpoint, ()):
+            node: Any = self.activities
+            for part in dotted.split("."):
+                node = node.get(part) if isinstance(node, Mapping) else None
+            try:
+                moment = datetime.fromisoformat(str(node)).timestamp()
+            except ValueError:
+                continue
+            if sent - CLOCK_SLACK <= moment <= answered + CLOCK_SLACK:
+                return True
+        return False
+
+    async def listings(
+        self, *endpoints: str, parsers: Mapping[str, PageParser] | None = None
+    ) -> dict[str, Listing]:
+        """Several endpoints at once, as one consistent snapshot (after `start()`)."""
+        parsers = parsers or {}
+        reads = {e: _Read(self, e, parsers.get(e), lookup=True) for e in endpoints}
+        try:
+            return await self._consistent(reads, parsers)
+        except BaseException:
+            for read in reads.values():
+                read.stage.drop()
+            raise
+
+    async def _consistent(
+        self, reads: dict[str, _Read], parsers: Mapping[str, PageParser]
+    ) -> dict[str, Listing]:
+        """Complete every read, re-check that nothing changed, re-read what did (SPEC §4)."""
+        await gather_all(read.complete() for read in reads.values())
+        for attempt in range(REREADS + 1):
+            if not any(read.live for read in reads.values()):
+                break  # all from the cache: committed together, consistent by construction
+            changed = await self._changed(reads)
+            if not changed:
+                break
+            if attempt == REREADS:
+                raise DataChangingError(
+                    "your Trakt data kept changing while it was read "
+                    f"({', '.join(changed)}); nothing was written.",
+                    "Try again in a moment.",
+                )
+            log.debug("data changed under the run: reading %s again", ", ".join(changed))
+            for endpoint in changed:
+                reads[endpoint].stage.drop()
+                reads[endpoint] = _Read(self, endpoint, parsers.get(endpoint), lookup=False)
+            await gather_all(reads[e].complete() for e in changed)
+        out: dict[str, Listing] = {}
+        account = self._hint("").get("account", "")
+        for endpoint, read in reads.items():
+            listing = read.listing
+            assert listing is not None
+            read.stage.commit(str(account), self._stamp(endpoint))
+            self._advise(endpoint, listing)
+            out[endpoint] = listing
+        return out
+
+    async def _changed(self, reads: dict[str, _Read]) -> list[str]:
+        """Listings whose data moved since they were read: token mode by last_activities (live),
+        public mode by page 1 of each listing read from the network (first item, count)."""
+        if not self.public:
+            fresh = decode_json(await self.get("/sync/last_activities"))
+            if not isinstance(fresh, Mapping):
+                raise MalformedDataError("Trakt sent unexpected last_activities data.")
+            before = {e: self._stamp(e) for e in reads}
+            self.activities = fresh
+            return [e for e in reads if self._stamp(e) != before[e]]
+        live = [e for e, read in reads.items() if read.live]
+
+        async def head(endpoint: str) -> tuple[object, ...]:
+            read = reads[endpoint]
+            path, query = self._request(endpoint)
+            response = await self.get(path, {**query, "page": 1, "limit": read.limit})
+            raw = decode_json(response)
+            if not isinstance(raw, list):
+                raise MalformedDataError(f"Trakt sent a non-list page for {endpoint}.")
+            return signature(raw, _int_header(response, "X-Pagination-Item-Count"))
+
+        heads = await gather_all(head(e) for e in live)
+        return [e for e, now in zip(live, heads, strict=True) if now != reads[e].signature]
 
     async def directors(self, films: list[int]) -> dict[int, str]:
         """Director names per film from `/movies/{id}/people` (cached as kind `people`)."""
@@ -245,14 +534,6 @@ class TraktAPI:
             self._observer.start("people", len(films))
         names = await gather_all(one(film) for film in films)
         return dict(zip(films, names, strict=True))
-
-    async def listings(
-        self, *endpoints: str, parsers: Mapping[str, PageParser] | None = None
-    ) -> dict[str, Listing]:
-        """Several endpoints at once: every page-1 first, then all remaining pages."""
-        parsers = parsers or {}
-        results = await gather_all(self.listing(e, parsers.get(e)) for e in endpoints)
-        return dict(zip(endpoints, results, strict=True))
 
 
 async def gather_all(coroutines: Iterable[Coroutine[Any, Any, T]]) -> list[T]:

@@ -1,0 +1,104 @@
+"""What a consistent snapshot of a listing needs beside its pages: item identities for
+de-duplication, the page-1 signature of the public-mode re-check, and the cache `Stage`.
+
+A `Stage` travels in the cache hint of every page request of one read of one listing. The
+cache transport stores those pages under the stage's token, invisible to lookups, and binds
+itself to the stage; only `commit()` (called once the listing passed its checks) makes them
+the listing's cached snapshot, and `drop()` deletes them. So no run leaves a bad page behind.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+
+class StageSink(Protocol):
+    """The cache side of a stage (implemented by `cache.CacheTransport`)."""
+
+    def commit_stage(self, stage: Stage) -> None: ...
+
+    def drop_stage(self, stage: Stage) -> None: ...
+
+
+class Stage:
+    """The pages of one read of one listing, stored but not yet valid."""
+
+    __slots__ = ("account", "activity", "keys", "listing", "sink", "token")
+
+    def __init__(self, listing: str) -> None:
+        self.listing = listing
+        self.token = secrets.token_hex(8)
+        self.keys: list[str] = []
+        self.sink: StageSink | None = None
+        self.account = ""
+        self.activity: str | None = None
+
+    def commit(self, account: str, activity: str | None) -> None:
+        """The listing passed every check: its pages become the cached snapshot, vouched by
+        `activity` (the last_activities stamp; None in public mode, where the TTL rules)."""
+        self.account, self.activity = account, activity
+        if self.sink is not None:
+            self.sink.commit_stage(self)
+            self.sink = None
+
+    def drop(self) -> None:
+        """The read was discarded (changed data, a failure): its stored pages go away."""
+        if self.sink is not None:
+            self.sink.drop_stage(self)
+            self.sink = None
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value else None
+
+
+def _is_history(endpoint: str) -> bool:
+    """`history/movies`, or a backup Route's `/sync/history/movies`."""
+    return "history" in endpoint.split("?")[0].split("/")
+
+
+def item_key(endpoint: str, item: Any) -> object:
+    """Identity of a raw listing item: history by its `id`; items carrying their own id (list
+    items, playback) by it; comments and notes by theirs; other endpoints by what the item is
+    of (type + Trakt id). None when the item has no usable identity (never de-duplicated)."""
+    if not isinstance(item, dict):
+        return None
+    if _is_history(endpoint):
+        return _whole(item.get("id"))
+    if (ident := _whole(item.get("id"))) is not None:
+        return ("id", ident)
+    for own in ("comment", "note"):
+        body = item.get(own)
+        if isinstance(body, dict) and (ident := _whole(body.get("id"))) is not None:
+            return (own, ident)
+    kind = item.get("type")
+    if not isinstance(kind, str):
+        kind = next((k for k in ("movie", "show", "season", "episode") if k in item), None)
+    media = item.get(kind) if kind else None
+    ids = media.get("ids") if isinstance(media, dict) else None
+    trakt = ids.get("trakt") if isinstance(ids, dict) else None
+    if isinstance(trakt, int) and not isinstance(trakt, bool):
+        return (kind, trakt)
+    return None
+
+
+def model_key(endpoint: str, item: Any) -> object:
+    """The same identity for a parsed item (models.py): history events by id, else the film."""
+    if _is_history(endpoint):
+        ident = getattr(item, "history_id", 0)
+        return ident or None
+    if (comment := getattr(item, "comment_id", None)) is not None:
+        return ("comment", comment)  # several comments on one film are several items
+    movie = getattr(item, "movie", None)
+    trakt = getattr(movie, "trakt_id", None)
+    return ("movie", trakt) if trakt is not None else None
+
+
+def signature(first: list[Any], announced: int | None) -> tuple[object, ...]:
+    """What the public-mode re-check compares: page 1's first item, its length and the count."""
+    head: object = first[0] if first else None
+    if isinstance(head, Mapping):
+        head = dict(head)
+    return (head, len(first), announced)

@@ -19,7 +19,9 @@ from trakt_export.commands import auth as auth_commands
 from trakt_export.commands import cache as cache_commands
 from trakt_export.commands import config as config_commands
 from trakt_export.commands import export as export_commands
-from trakt_export.console import STATE, configure_logging, error_lines
+from trakt_export.console import STATE, configure_logging, error_lines, interrupted
+from trakt_export.output import silence_stdout
+from trakt_export.signals import install_terminate
 
 app = typer.Typer(
     name="trakt-export",
@@ -85,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     warnings.filterwarnings(
         "ignore", message=r"coroutine '.*' was never awaited", category=RuntimeWarning
     )
+    install_terminate()  # SIGTERM unwinds like Ctrl-C (lock released, temp files gone): 143
     try:
         code = app(args=argv, prog_name="trakt-export", standalone_mode=False)
     except _USAGE_ERROR as exc:
@@ -100,7 +103,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         failure: Any = exc
         error_lines([f"Error: {failure.format_message()}"])
         sys.exit(failure.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except typer.Abort:
         error_lines(["Interrupted: nothing partial was written; previous outputs are intact."])
         sys.exit(130)
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM raised as signals.Terminated
+        sys.exit(interrupted(exc))
+    except BrokenPipeError:  # stdout's reader went away (`| head`): a quiet end (SPEC §6)
+        silence_stdout()
+        sys.exit(0)
     sys.exit(code if isinstance(code, int) else 0)

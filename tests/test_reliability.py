@@ -4,9 +4,12 @@ partial file, previous outputs byte-identical on failure."""
 
 from __future__ import annotations
 
+import os
 import re
 import resource
+import shutil
 import signal
+import stat
 import subprocess
 import time
 import zipfile
@@ -203,11 +206,12 @@ def test_sigint_mid_run_exit_130_nothing_partial_lock_released(
 
 
 def test_two_concurrent_runs_second_exits_5(large_served: Served, tmp_path: Path) -> None:
-    large_served.fake.latency = 0.5  # the first run takes >= 1.5 s: three rounds of requests
-    first = start(["movies", "-o", "first.csv"], large_served.env, tmp_path)
-    wait_for(lambda: large_served.fake.stats.total >= 1)
+    marker = tmp_path / "paused"  # the first run waits, holding the lock, until we let it go
+    env = {**large_served.env, **paused_at("deliver", marker)}
+    first = start(["movies", "-o", "first.csv"], env, tmp_path)
+    wait_for(marker.exists)
     second = clean(run(["movies", "-o", "second.csv"], large_served.env, tmp_path))
-    large_served.fake.latency = 0.0
+    marker.unlink()
     assert second.returncode == 5
     assert "holds the lock" in second.stderr
     assert finish(first).returncode == 0
@@ -400,3 +404,251 @@ def test_two_processes_needing_a_refresh_make_one(clean_env: Path, tmp_path: Pat
     state = oauth_state(fake)
     assert state.refreshes == 1
     assert state.refresh_tokens_seen == [old.refresh_token]
+
+
+# ----- SIGTERM, held renames, journal (issue 13, SPEC §5/§6) ---------------------------------
+
+
+def paused_at(point: str, marker: Path) -> dict[str, str]:
+    """The test-only pause hook (signals.checkpoint): the run creates `marker` at `point` and
+    waits until the test removes it, so a signal lands at an exact moment (no sleeps)."""
+    return {"TRAKT_EXPORT_TEST_PAUSE": point, "TRAKT_EXPORT_TEST_PAUSE_FILE": str(marker)}
+
+
+def csv_set(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.glob("*.csv"))}
+
+
+SPLIT_OLD = ["movies", "--mode", "history", "--timezone", "UTC", "--max-rows", "2"]
+SPLIT_NEW = ["movies", "--mode", "history", "--timezone", "UTC", "--max-rows", "3"]
+
+
+def split_sets(
+    served: Served, tmp_path: Path, state: Path
+) -> tuple[Path, dict[str, bytes], dict[str, bytes], Callable[[], None]]:
+    """out/ holding the old (longer) split set, the new set's bytes from a reference run, and a
+    function that puts the old set (and the data dir's record of it) back."""
+    ref, out = tmp_path / "ref", tmp_path / "out"
+    for args, where in ((SPLIT_NEW, ref), (SPLIT_OLD, out)):
+        done = clean(run([*args, "-o", f"{where}/films.csv"], served.env, tmp_path))
+        assert done.returncode == 0, done.stderr
+    old, new = csv_set(out), csv_set(ref)
+    assert len(old) > len(new) > 1 and old != new
+    records = {p: p.read_bytes() for p in (state / "outputs").iterdir()}
+
+    def restore() -> None:
+        for path in out.iterdir():
+            path.unlink()
+        for name, data in old.items():
+            (out / name).write_bytes(data)
+        for path in (state / "outputs").iterdir():
+            path.unlink()
+        for path, data in records.items():
+            path.write_bytes(data)
+
+    return out, old, new, restore
+
+
+MOMENTS = [
+    ("deliver", signal.SIGTERM, "old"),  # rows mapped, nothing written yet
+    ("staged", signal.SIGTERM, "old"),  # every part written to its temp file
+    ("staged", signal.SIGINT, "old"),
+    ("renaming", signal.SIGTERM, "new"),  # held: the set completes, then exit 143
+    ("renaming", signal.SIGINT, "new"),  # held: then exit 130
+]
+
+
+def test_signal_at_each_moment_of_writing_never_a_mix(
+    edge_served: Served, tmp_path: Path, clean_env: Path
+) -> None:
+    out, old, new, restore = split_sets(edge_served, tmp_path, clean_env)
+    marker = tmp_path / "paused"
+    for point, sig, expected in MOMENTS:
+        restore()
+        env = {**edge_served.env, **paused_at(point, marker)}
+        proc = start([*SPLIT_NEW, "-o", f"{out}/films.csv"], env, tmp_path)
+        wait_for(marker.exists)
+        proc.send_signal(sig)
+        marker.unlink()
+        done = clean(finish(proc))
+        moment = (point, sig.name, done.stderr)
+        assert done.returncode == (143 if sig == signal.SIGTERM else 130), moment
+        assert ("Terminated" if sig == signal.SIGTERM else "Interrupted") in done.stderr, moment
+        assert csv_set(out) == (old if expected == "old" else new), moment
+        assert leftovers(out) == [], moment
+    again = clean(run([*SPLIT_NEW, "-o", f"{out}/films.csv"], edge_served.env, tmp_path))
+    assert again.returncode == 0, again.stderr  # the lock was released every time
+    assert csv_set(out) == new
+
+
+def test_sigkill_during_the_renames_is_repaired_by_the_next_run(
+    edge_served: Served,
+    tmp_path: Path,
+    clean_env: Path,
+) -> None:
+    out, old, new, _ = split_sets(edge_served, tmp_path, clean_env)
+    marker = tmp_path / "paused"
+    env = {**edge_served.env, **paused_at("renaming", marker)}
+    proc = start([*SPLIT_NEW, "-o", f"{out}/films.csv"], env, tmp_path)
+    wait_for(marker.exists)
+    proc.kill()
+    finish(proc)
+    mixed = csv_set(out)
+    assert mixed != old and mixed != new  # the first part renamed, the rest not: a mix
+    assert list((clean_env / "outputs").glob("*.journal"))
+    # The next run (to another output, even) finishes the interrupted set from its journal.
+    done = clean(run(["watchlist", "-o", str(tmp_path / "w.csv")], edge_served.env, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert csv_set(out) == new
+    assert leftovers(out) == []
+    assert not list((clean_env / "outputs").glob("*.journal"))
+
+
+def test_sigterm_mid_fetch_exit_143_lock_released_token_intact(
+    edge_served: Served, tmp_path: Path, clean_env: Path
+) -> None:
+    from trakt_export.auth import Token, TokenStore
+
+    issued = edge_served.fake.issue_token("edge-user")
+    token = Token(issued.access_token, issued.refresh_token, int(time.time()), 86400, "edge-user")
+    TokenStore(clean_env / "token.json").save(token)
+    saved = (clean_env / "token.json").read_bytes()
+    env = {k: v for k, v in edge_served.env.items() if k != "TRAKT_EXPORT_ACCESS_TOKEN"}
+    target = tmp_path / "out.csv"
+    target.write_bytes(PREVIOUS)
+    edge_served.fake.latency = 0.3  # the run is waiting for its first answers: mid-fetch
+    proc = start(["movies", "-o", str(target)], env, tmp_path)
+    wait_for(lambda: edge_served.fake.stats.total >= 1)
+    proc.send_signal(signal.SIGTERM)
+    done = clean(finish(proc))
+    edge_served.fake.latency = 0.0
+    assert done.returncode == 143
+    assert done.stderr.startswith("Terminated: nothing partial was written")
+    assert target.read_bytes() == PREVIOUS
+    assert leftovers(tmp_path) == []
+    assert (clean_env / "token.json").read_bytes() == saved
+    assert clean(run(["movies", "-o", str(target)], env, tmp_path)).returncode == 0
+
+
+# ----- where output goes -------------------------------------------------------------------------
+
+
+def test_output_into_a_directory_a_symlink_and_a_fifo(edge_served: Served, tmp_path: Path) -> None:
+    done = clean(run(["movies", "-o", "out/"], edge_served.env, tmp_path))
+    assert done.returncode == 0, done.stderr
+    expected = (tmp_path / "out" / "letterboxd-aggregated.csv").read_bytes()
+    real = tmp_path / "real.csv"
+    real.write_bytes(PREVIOUS)
+    (tmp_path / "link.csv").symlink_to(real)
+    assert clean(run(["movies", "-o", "link.csv"], edge_served.env, tmp_path)).returncode == 0
+    assert (tmp_path / "link.csv").is_symlink() and real.read_bytes() == expected
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    proc = start(["movies", "--max-rows", "1", "-o", str(fifo)], edge_served.env, tmp_path)
+    got = fifo.read_bytes()  # blocks until the run opens the FIFO, ends when it closes it
+    assert clean(finish(proc)).returncode == 0
+    assert got == expected  # one stream, never split, the FIFO still a FIFO
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not os.access("/dev/null", os.W_OK), reason="/dev/null is not writable")
+def test_dev_null_as_output_stays_a_character_device(edge_served: Served, tmp_path: Path) -> None:
+    done = clean(run(["movies", "-o", "/dev/null"], edge_served.env, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # as root too: never renamed over
+
+
+def test_closed_stdout_ends_quietly(large_served: Served, tmp_path: Path) -> None:
+    proc = start(["movies", "--mode", "history", "-o", "-"], large_served.env, tmp_path)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline().startswith(b"Title")
+    proc.stdout.close()  # like `| head -1`: the reader goes away with most of the CSV unread
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "Traceback" not in err and "Error" not in err and "BrokenPipe" not in err
+
+
+# ----- state on disk -----------------------------------------------------------------------------
+
+
+def test_bad_cache_is_reset_or_bypassed_with_one_warning(
+    edge_served: Served, tmp_path: Path, clean_env: Path
+) -> None:
+    reference = clean(run(["movies", "--no-cache", "-o", "ref.csv"], edge_served.env, tmp_path))
+    assert reference.returncode == 0
+    cache = clean_env / "cache"
+    states = ["junk", "file"] + ([] if os.geteuid() == 0 else ["readonly"])  # root writes anyway
+    for state in states:
+        if cache.is_dir():
+            cache.chmod(0o700)
+            shutil.rmtree(cache)
+        elif cache.exists():
+            cache.unlink()
+        if state == "file":
+            cache.write_text("a file where the cache directory should be")
+        else:
+            cache.mkdir()
+            (cache / "cache.db").write_bytes(b"this is not sqlite" * 100)
+            if state == "readonly":
+                cache.chmod(0o500)
+        done = clean(run(["movies", "-o", "out.csv"], edge_served.env, tmp_path))
+        assert done.returncode == 0, (state, done.stderr)
+        warnings = [line for line in done.stderr.splitlines() if line.startswith("Warning:")]
+        assert len(warnings) == 1 and str(cache) in warnings[0], (state, done.stderr)
+        assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
+    if cache.is_dir():
+        cache.chmod(0o700)
+
+
+def test_corrupt_cache_clear_and_stats_work(tmp_path: Path, clean_env: Path) -> None:
+    (clean_env / "cache").mkdir()
+    (clean_env / "cache" / "cache.db").write_bytes(b"\x00junk" * 500)
+    stats = clean(run(["cache", "stats", "--json"], {}, tmp_path))
+    assert stats.returncode == 0 and b'"entries": 0' in stats.stdout
+    assert clean(run(["cache", "clear"], {}, tmp_path)).returncode == 0
+
+
+def test_token_file_not_utf8_exit_3_naming_it(tmp_path: Path, clean_env: Path) -> None:
+    (clean_env / "token.json").write_bytes(b"\xff\xfe\x00 not text")
+    env = {"TRAKT_EXPORT_CLIENT_ID": CLIENT, "TRAKT_EXPORT_API_URL": "http://127.0.0.1:9"}
+    done = clean(run(["movies"], env, tmp_path))
+    assert done.returncode == 3
+    assert str(clean_env / "token.json") in done.stderr
+    assert "trakt-export auth login" in done.stderr
+
+
+def test_token_file_readable_by_others_is_tightened_with_a_warning(
+    edge_served: Served, tmp_path: Path, clean_env: Path
+) -> None:
+    from trakt_export.auth import Token, TokenStore
+
+    issued = edge_served.fake.issue_token("edge-user")
+    path = clean_env / "token.json"
+    TokenStore(path).save(
+        Token(issued.access_token, issued.refresh_token, int(time.time()), 86400, "edge-user")
+    )
+    path.chmod(0o644)
+    env = {k: v for k, v in edge_served.env.items() if k != "TRAKT_EXPORT_ACCESS_TOKEN"}
+    done = clean(run(["movies", "-o", "out.csv"], env, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert path.stat().st_mode & 0o777 == 0o600
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("Warning:")]
+    assert len(warnings) == 1 and str(path) in warnings[0] and "0600" in warnings[0]
+
+
+def test_config_holding_client_secret_readable_by_others_warns(
+    edge_served: Served, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[trakt]\nclient_secret = "s3cret"\n')
+    config.chmod(0o644)
+    done = clean(run(["--config", str(config), "movies", "-o", "a.csv"], edge_served.env, tmp_path))
+    assert done.returncode == 0, done.stderr
+    (warning,) = [line for line in done.stderr.splitlines() if line.startswith("Warning:")]
+    assert str(config) in warning and "client_secret" in warning and "s3cret" not in warning
+    config.chmod(0o600)
+    quiet = clean(
+        run(["--config", str(config), "movies", "-o", "b.csv"], edge_served.env, tmp_path)
+    )
+    assert "Warning" not in quiet.stderr

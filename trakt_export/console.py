@@ -74,8 +74,9 @@ def error_lines(lines: list[str]) -> None:
 def interrupted(exc: BaseException) -> int:
     """The message and exit code of SIGINT (130) or SIGTERM (143, SPEC §6)."""
     from trakt_export.signals import Terminated
+    from trakt_export.signals import terminated as got_sigterm
 
-    terminated = isinstance(exc, Terminated)
+    terminated = isinstance(exc, Terminated) or got_sigterm()
     what = "Terminated" if terminated else "Interrupted"
     error_lines([f"{what}: nothing partial was written; previous outputs are intact."])
     return 143 if terminated else 130

@@ -24,8 +24,22 @@ class Terminated(KeyboardInterrupt):
     released, temporary files removed); the CLI exits 143 instead of 130."""
 
 
+_TERMINATED: list[bool] = []
+
+
+def terminated() -> bool:
+    """Whether this process received SIGTERM (the CLI then exits 143, not 130)."""
+    return bool(_TERMINATED)
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise Terminated()
+    """SIGTERM becomes a SIGINT, so it stops the run exactly as Ctrl-C does (inside asyncio.run:
+    the main task is cancelled cleanly, rather than an exception raised at a random point)."""
+    _TERMINATED.append(True)
+    if callable(signal.getsignal(signal.SIGINT)):
+        signal.raise_signal(signal.SIGINT)
+    else:  # SIGINT ignored (a background job) or default: stop all the same
+        raise Terminated()
 
 
 def install_terminate() -> None:

@@ -177,9 +177,11 @@ def test_auth_failures_exit_3_with_the_right_hint(
 # ----- interruption and concurrency ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["movies", "backup"])
+@pytest.mark.parametrize(
+    ("command", "sig"), [("movies", signal.SIGINT), ("backup", signal.SIGTERM)]
+)
 def test_sigint_mid_run_exit_130_nothing_partial_lock_released(
-    large_served: Served, tmp_path: Path, command: str
+    edge_served: Served, tmp_path: Path, command: str, sig: signal.Signals
 ) -> None:
     target = tmp_path / ("out.csv" if command == "movies" else "backup-dir")
     if command == "movies":
@@ -187,21 +189,21 @@ def test_sigint_mid_run_exit_130_nothing_partial_lock_released(
     else:
         target.mkdir()
         (target / "manifest.json").write_bytes(PREVIOUS)
-    large_served.fake.latency = 0.2
-    proc = start([command, "-o", str(target)], large_served.env, tmp_path)
-    wait_for(lambda: large_served.fake.stats.total >= 3)
-    proc.send_signal(signal.SIGINT)
+    edge_served.fake.latency = 0.3  # the run is waiting for its first answers: mid-fetch
+    proc = start([command, "-o", str(target)], edge_served.env, tmp_path)
+    wait_for(lambda: edge_served.fake.stats.total >= 1)
+    proc.send_signal(sig)  # SIGTERM (cron, systemd, `timeout`) has SIGINT's guarantees
     done = clean(finish(proc))
-    assert done.returncode == 130
-    assert "Interrupted" in done.stderr
+    assert done.returncode == (130 if sig == signal.SIGINT else 143)
+    assert ("Interrupted" if sig == signal.SIGINT else "Terminated") in done.stderr
     if command == "movies":
         assert target.read_bytes() == PREVIOUS
     else:
         assert [p.name for p in target.iterdir()] == ["manifest.json"]
         assert (target / "manifest.json").read_bytes() == PREVIOUS
     assert leftovers(tmp_path) == []
-    large_served.fake.latency = 0.0
-    again = clean(run([command, "-o", str(tmp_path / "again")], large_served.env, tmp_path))
+    edge_served.fake.latency = 0.0
+    again = clean(run([command, "-o", str(tmp_path / "again")], edge_served.env, tmp_path))
     assert again.returncode == 0, again.stderr  # the lock was released
 
 
@@ -423,30 +425,15 @@ SPLIT_OLD = ["movies", "--mode", "history", "--timezone", "UTC", "--max-rows", "
 SPLIT_NEW = ["movies", "--mode", "history", "--timezone", "UTC", "--max-rows", "3"]
 
 
-def split_sets(
-    served: Served, tmp_path: Path, state: Path
-) -> tuple[Path, dict[str, bytes], dict[str, bytes], Callable[[], None]]:
-    """out/ holding the old (longer) split set, the new set's bytes from a reference run, and a
-    function that puts the old set (and the data dir's record of it) back."""
+def split_sets(served: Served, tmp_path: Path) -> tuple[Path, dict[str, bytes], dict[str, bytes]]:
+    """out/ holding the old (longer) split set, and the new set's bytes from a reference run."""
     ref, out = tmp_path / "ref", tmp_path / "out"
     for args, where in ((SPLIT_NEW, ref), (SPLIT_OLD, out)):
         done = clean(run([*args, "-o", f"{where}/films.csv"], served.env, tmp_path))
         assert done.returncode == 0, done.stderr
     old, new = csv_set(out), csv_set(ref)
     assert len(old) > len(new) > 1 and old != new
-    records = {p: p.read_bytes() for p in (state / "outputs").iterdir()}
-
-    def restore() -> None:
-        for path in out.iterdir():
-            path.unlink()
-        for name, data in old.items():
-            (out / name).write_bytes(data)
-        for path in (state / "outputs").iterdir():
-            path.unlink()
-        for path, data in records.items():
-            path.write_bytes(data)
-
-    return out, old, new, restore
+    return out, old, new
 
 
 MOMENTS = [
@@ -455,53 +442,55 @@ MOMENTS = [
     ("staged", signal.SIGINT, "old"),
     ("renaming", signal.SIGTERM, "new"),  # held: the set completes, then exit 143
     ("renaming", signal.SIGINT, "new"),  # held: then exit 130
+    ("renaming", signal.SIGKILL, "mix"),  # cannot be held: the next run repairs it
 ]
 
 
-def test_signal_at_each_moment_of_writing_never_a_mix(
+def test_signal_or_kill_at_each_moment_of_writing_never_a_mix(
     edge_served: Served, tmp_path: Path, clean_env: Path
 ) -> None:
-    out, old, new, restore = split_sets(edge_served, tmp_path, clean_env)
-    marker = tmp_path / "paused"
-    for point, sig, expected in MOMENTS:
-        restore()
-        env = {**edge_served.env, **paused_at(point, marker)}
-        proc = start([*SPLIT_NEW, "-o", f"{out}/films.csv"], env, tmp_path)
+    from trakt_export.output import _record_path
+
+    out, old, new = split_sets(edge_served, tmp_path)
+    record = _record_path(clean_env / "outputs", out / "films.csv")
+    # One copy of the data dir and of out/ per moment, so the runs go in parallel (no shared
+    # lock); the record of what was written follows each copy's path.
+    runs = []
+    for i, (point, sig, expected) in enumerate(MOMENTS):
+        home, where, marker = tmp_path / f"home{i}", tmp_path / f"out{i}", tmp_path / f"paused{i}"
+        shutil.copytree(clean_env, home)
+        shutil.copytree(out, where)
+        (home / "outputs" / record.name).rename(_record_path(home / "outputs", where / "films.csv"))
+        env = {**edge_served.env, **paused_at(point, marker), "TRAKT_EXPORT_HOME": str(home)}
+        proc = start([*SPLIT_NEW, "-o", f"{where}/films.csv"], env, tmp_path)
+        runs.append((point, sig, expected, home, where, marker, proc))
+    for _, sig, _, _, _, marker, proc in runs:
         wait_for(marker.exists)
         proc.send_signal(sig)
         marker.unlink()
-        done = clean(finish(proc))
+    for point, sig, expected, home, where, _, proc in runs:
+        done = finish(proc)
         moment = (point, sig.name, done.stderr)
-        assert done.returncode == (143 if sig == signal.SIGTERM else 130), moment
-        assert ("Terminated" if sig == signal.SIGTERM else "Interrupted") in done.stderr, moment
-        assert csv_set(out) == (old if expected == "old" else new), moment
-        assert leftovers(out) == [], moment
-    again = clean(run([*SPLIT_NEW, "-o", f"{out}/films.csv"], edge_served.env, tmp_path))
-    assert again.returncode == 0, again.stderr  # the lock was released every time
-    assert csv_set(out) == new
-
-
-def test_sigkill_during_the_renames_is_repaired_by_the_next_run(
-    edge_served: Served,
-    tmp_path: Path,
-    clean_env: Path,
-) -> None:
-    out, old, new, _ = split_sets(edge_served, tmp_path, clean_env)
-    marker = tmp_path / "paused"
-    env = {**edge_served.env, **paused_at("renaming", marker)}
-    proc = start([*SPLIT_NEW, "-o", f"{out}/films.csv"], env, tmp_path)
-    wait_for(marker.exists)
-    proc.kill()
-    finish(proc)
-    mixed = csv_set(out)
-    assert mixed != old and mixed != new  # the first part renamed, the rest not: a mix
-    assert list((clean_env / "outputs").glob("*.journal"))
-    # The next run (to another output, even) finishes the interrupted set from its journal.
-    done = clean(run(["watchlist", "-o", str(tmp_path / "w.csv")], edge_served.env, tmp_path))
-    assert done.returncode == 0, done.stderr
-    assert csv_set(out) == new
-    assert leftovers(out) == []
-    assert not list((clean_env / "outputs").glob("*.journal"))
+        if sig == signal.SIGKILL:
+            mixed = csv_set(where)
+            assert mixed != old and mixed != new, moment  # the first part renamed: a mix
+            assert list((home / "outputs").glob("*.journal")), moment
+            # The next run (to another output, even) finishes the set from its journal.
+            env = {**edge_served.env, "TRAKT_EXPORT_HOME": str(home)}
+            repair = clean(run(["watchlist", "-o", str(tmp_path / "w.csv")], env, tmp_path))
+            assert repair.returncode == 0, repair.stderr
+            assert not list((home / "outputs").glob("*.journal"))
+        else:
+            clean(done)
+            assert done.returncode == (143 if sig == signal.SIGTERM else 130), moment
+            assert ("Terminated" if sig == signal.SIGTERM else "Interrupted") in done.stderr
+        assert csv_set(where) == (old if expected == "old" else new), moment
+        assert leftovers(where) == [], moment
+    home, where = runs[1][3], runs[1][4]  # stopped with its temp files staged
+    env = {**edge_served.env, "TRAKT_EXPORT_HOME": str(home)}
+    again = clean(run([*SPLIT_NEW, "-o", f"{where}/films.csv"], env, tmp_path))
+    assert again.returncode == 0, again.stderr  # the lock was released
+    assert csv_set(where) == new and leftovers(where) == []
 
 
 def test_sigterm_mid_fetch_exit_143_lock_released_token_intact(
@@ -567,88 +556,3 @@ def test_closed_stdout_ends_quietly(large_served: Served, tmp_path: Path) -> Non
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0
     assert "Traceback" not in err and "Error" not in err and "BrokenPipe" not in err
-
-
-# ----- state on disk -----------------------------------------------------------------------------
-
-
-def test_bad_cache_is_reset_or_bypassed_with_one_warning(
-    edge_served: Served, tmp_path: Path, clean_env: Path
-) -> None:
-    reference = clean(run(["movies", "--no-cache", "-o", "ref.csv"], edge_served.env, tmp_path))
-    assert reference.returncode == 0
-    cache = clean_env / "cache"
-    states = ["junk", "file"] + ([] if os.geteuid() == 0 else ["readonly"])  # root writes anyway
-    for state in states:
-        if cache.is_dir():
-            cache.chmod(0o700)
-            shutil.rmtree(cache)
-        elif cache.exists():
-            cache.unlink()
-        if state == "file":
-            cache.write_text("a file where the cache directory should be")
-        else:
-            cache.mkdir()
-            (cache / "cache.db").write_bytes(b"this is not sqlite" * 100)
-            if state == "readonly":
-                cache.chmod(0o500)
-        done = clean(run(["movies", "-o", "out.csv"], edge_served.env, tmp_path))
-        assert done.returncode == 0, (state, done.stderr)
-        warnings = [line for line in done.stderr.splitlines() if line.startswith("Warning:")]
-        assert len(warnings) == 1 and str(cache) in warnings[0], (state, done.stderr)
-        assert (tmp_path / "out.csv").read_bytes() == (tmp_path / "ref.csv").read_bytes()
-    if cache.is_dir():
-        cache.chmod(0o700)
-
-
-def test_corrupt_cache_clear_and_stats_work(tmp_path: Path, clean_env: Path) -> None:
-    (clean_env / "cache").mkdir()
-    (clean_env / "cache" / "cache.db").write_bytes(b"\x00junk" * 500)
-    stats = clean(run(["cache", "stats", "--json"], {}, tmp_path))
-    assert stats.returncode == 0 and b'"entries": 0' in stats.stdout
-    assert clean(run(["cache", "clear"], {}, tmp_path)).returncode == 0
-
-
-def test_token_file_not_utf8_exit_3_naming_it(tmp_path: Path, clean_env: Path) -> None:
-    (clean_env / "token.json").write_bytes(b"\xff\xfe\x00 not text")
-    env = {"TRAKT_EXPORT_CLIENT_ID": CLIENT, "TRAKT_EXPORT_API_URL": "http://127.0.0.1:9"}
-    done = clean(run(["movies"], env, tmp_path))
-    assert done.returncode == 3
-    assert str(clean_env / "token.json") in done.stderr
-    assert "trakt-export auth login" in done.stderr
-
-
-def test_token_file_readable_by_others_is_tightened_with_a_warning(
-    edge_served: Served, tmp_path: Path, clean_env: Path
-) -> None:
-    from trakt_export.auth import Token, TokenStore
-
-    issued = edge_served.fake.issue_token("edge-user")
-    path = clean_env / "token.json"
-    TokenStore(path).save(
-        Token(issued.access_token, issued.refresh_token, int(time.time()), 86400, "edge-user")
-    )
-    path.chmod(0o644)
-    env = {k: v for k, v in edge_served.env.items() if k != "TRAKT_EXPORT_ACCESS_TOKEN"}
-    done = clean(run(["movies", "-o", "out.csv"], env, tmp_path))
-    assert done.returncode == 0, done.stderr
-    assert path.stat().st_mode & 0o777 == 0o600
-    warnings = [line for line in done.stderr.splitlines() if line.startswith("Warning:")]
-    assert len(warnings) == 1 and str(path) in warnings[0] and "0600" in warnings[0]
-
-
-def test_config_holding_client_secret_readable_by_others_warns(
-    edge_served: Served, tmp_path: Path
-) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text('[trakt]\nclient_secret = "s3cret"\n')
-    config.chmod(0o644)
-    done = clean(run(["--config", str(config), "movies", "-o", "a.csv"], edge_served.env, tmp_path))
-    assert done.returncode == 0, done.stderr
-    (warning,) = [line for line in done.stderr.splitlines() if line.startswith("Warning:")]
-    assert str(config) in warning and "client_secret" in warning and "s3cret" not in warning
-    config.chmod(0o600)
-    quiet = clean(
-        run(["--config", str(config), "movies", "-o", "b.csv"], edge_served.env, tmp_path)
-    )
-    assert "Warning" not in quiet.stderr

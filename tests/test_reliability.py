@@ -534,6 +534,10 @@ def test_output_into_a_directory_and_a_fifo(edge_served: Served, tmp_path: Path)
     assert clean(finish(proc)).returncode == 0
     assert got == expected  # one stream, never split, the FIFO still a FIFO
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+    to_stdout = clean(
+        run(["movies", "--max-rows", "1", "-o", "/dev/stdout"], edge_served.env, tmp_path)
+    )
+    assert to_stdout.returncode == 0 and to_stdout.stdout == expected  # a pipe: written directly
     assert leftovers(tmp_path) == []
 
 

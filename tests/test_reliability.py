@@ -566,3 +566,16 @@ def test_closed_stdout_ends_quietly(edge_served: Served, tmp_path: Path) -> None
     assert proc.returncode == 0, err
     assert "Traceback" not in err.decode() and "Error" not in err.decode(), err
     assert err.decode().startswith("Exported 29 rows to stdout")
+    # print()ed data (`--json`) is flushed at exit: that must end quietly too (not exit 120)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stats = subprocess.run(
+        [installed_command(), "cache", "stats", "--json"],
+        env=child_env({}),
+        cwd=tmp_path,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
+    os.close(write_end)
+    assert (stats.returncode, stats.stderr) == (0, b"")

@@ -111,4 +111,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BrokenPipeError:  # stdout's reader went away (`| head`): a quiet end (SPEC §6)
         silence_stdout()
         sys.exit(0)
+    try:  # data still buffered (`--json | head`) must not fail at exit either (SPEC §6)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
     sys.exit(code if isinstance(code, int) else 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,12 @@ def run(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 60) ->
     return Done(proc.returncode, proc.stdout, proc.stderr)
 
 
+def _default_sigint() -> None:
+    # A shell's background job inherits SIGINT ignored, and Python then keeps it ignored: the
+    # child of a test that sends SIGINT must have the default disposition whatever ran pytest.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [installed_command(), *args],
@@ -47,6 +54,7 @@ def start(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[b
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_default_sigint,
     )
 
 

@@ -22,16 +22,17 @@ def test_part_names(tmp_path: Path) -> None:
 
 
 def test_shorter_split_removes_stale_parts_and_single_file(tmp_path: Path) -> None:
+    state = tmp_path / "state"  # the record of what the tool wrote (the data dir's outputs/)
     tmp_path = tmp_path / "out"
     target = tmp_path / "out.csv"
-    write_parts(target, ["H\na\n"])
-    first = write_parts(target, ["H\n1\n", "H\n2\n", "H\n3\n"])
+    write_parts(target, ["H\na\n"], state_dir=state)
+    first = write_parts(target, ["H\n1\n", "H\n2\n", "H\n3\n"], state_dir=state)
     assert not target.exists(), "the unsplit file of an earlier run is stale once split"
     assert [p.name for p in first] == ["out-01.csv", "out-02.csv", "out-03.csv"]
-    second = write_parts(target, ["H\nx\n", "H\ny\n"])
+    second = write_parts(target, ["H\nx\n", "H\ny\n"], state_dir=state)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out-01.csv", "out-02.csv"]
     assert second[1].read_text() == "H\ny\n"
-    write_parts(target, ["H\nz\n"])
+    write_parts(target, ["H\nz\n"], state_dir=state)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 

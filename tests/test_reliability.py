@@ -4,9 +4,12 @@ partial file, previous outputs byte-identical on failure."""
 
 from __future__ import annotations
 
+import os
 import re
 import resource
+import shutil
 import signal
+import stat
 import subprocess
 import time
 import zipfile
@@ -174,9 +177,11 @@ def test_auth_failures_exit_3_with_the_right_hint(
 # ----- interruption and concurrency ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["movies", "backup"])
+@pytest.mark.parametrize(
+    ("command", "sig"), [("movies", signal.SIGINT), ("backup", signal.SIGTERM)]
+)
 def test_sigint_mid_run_exit_130_nothing_partial_lock_released(
-    large_served: Served, tmp_path: Path, command: str
+    edge_served: Served, tmp_path: Path, command: str, sig: signal.Signals
 ) -> None:
     target = tmp_path / ("out.csv" if command == "movies" else "backup-dir")
     if command == "movies":
@@ -184,30 +189,31 @@ def test_sigint_mid_run_exit_130_nothing_partial_lock_released(
     else:
         target.mkdir()
         (target / "manifest.json").write_bytes(PREVIOUS)
-    large_served.fake.latency = 0.2
-    proc = start([command, "-o", str(target)], large_served.env, tmp_path)
-    wait_for(lambda: large_served.fake.stats.total >= 3)
-    proc.send_signal(signal.SIGINT)
+    edge_served.fake.latency = 0.3  # the run is waiting for its first answers: mid-fetch
+    proc = start([command, "-o", str(target)], edge_served.env, tmp_path)
+    wait_for(lambda: edge_served.fake.stats.total >= 1)
+    proc.send_signal(sig)  # SIGTERM (cron, systemd, `timeout`) has SIGINT's guarantees
     done = clean(finish(proc))
-    assert done.returncode == 130
-    assert "Interrupted" in done.stderr
+    assert done.returncode == (130 if sig == signal.SIGINT else 143)
+    assert ("Interrupted" if sig == signal.SIGINT else "Terminated") in done.stderr
     if command == "movies":
         assert target.read_bytes() == PREVIOUS
     else:
         assert [p.name for p in target.iterdir()] == ["manifest.json"]
         assert (target / "manifest.json").read_bytes() == PREVIOUS
     assert leftovers(tmp_path) == []
-    large_served.fake.latency = 0.0
-    again = clean(run([command, "-o", str(tmp_path / "again")], large_served.env, tmp_path))
+    edge_served.fake.latency = 0.0
+    again = clean(run([command, "-o", str(tmp_path / "again")], edge_served.env, tmp_path))
     assert again.returncode == 0, again.stderr  # the lock was released
 
 
 def test_two_concurrent_runs_second_exits_5(large_served: Served, tmp_path: Path) -> None:
-    large_served.fake.latency = 0.5  # the first run takes >= 1.5 s: three rounds of requests
-    first = start(["movies", "-o", "first.csv"], large_served.env, tmp_path)
-    wait_for(lambda: large_served.fake.stats.total >= 1)
+    marker = tmp_path / "paused"  # the first run waits, holding the lock, until we let it go
+    env = {**large_served.env, **paused_at("deliver", marker)}
+    first = start(["movies", "-o", "first.csv"], env, tmp_path)
+    wait_for(marker.exists)
     second = clean(run(["movies", "-o", "second.csv"], large_served.env, tmp_path))
-    large_served.fake.latency = 0.0
+    marker.unlink()
     assert second.returncode == 5
     assert "holds the lock" in second.stderr
     assert finish(first).returncode == 0
@@ -400,3 +406,176 @@ def test_two_processes_needing_a_refresh_make_one(clean_env: Path, tmp_path: Pat
     state = oauth_state(fake)
     assert state.refreshes == 1
     assert state.refresh_tokens_seen == [old.refresh_token]
+
+
+# ----- SIGTERM, held renames, journal (issue 13, SPEC §5/§6) ---------------------------------
+
+
+def paused_at(point: str, marker: Path) -> dict[str, str]:
+    """The test-only pause hook (signals.checkpoint): the run creates `marker` at `point` and
+    waits until the test removes it, so a signal lands at an exact moment (no sleeps)."""
+    return {"TRAKT_EXPORT_TEST_PAUSE": point, "TRAKT_EXPORT_TEST_PAUSE_FILE": str(marker)}
+
+
+def csv_set(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.glob("*.csv"))}
+
+
+SPLIT_OLD = ["movies", "--mode", "history", "--timezone", "UTC", "--max-rows", "2"]
+SPLIT_NEW = ["movies", "--mode", "history", "--timezone", "UTC", "--max-rows", "3"]
+
+
+def old_split_set(served: Served, tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    """out/ holding an earlier, longer split set (more parts than SPLIT_NEW writes)."""
+    out = tmp_path / "out"
+    done = clean(run([*SPLIT_OLD, "-o", f"{out}/films.csv"], served.env, tmp_path))
+    assert done.returncode == 0, done.stderr
+    return out, csv_set(out)
+
+
+MOMENTS = [
+    # first: its next run (a complete, normal run) gives the new set the others are held to
+    ("staged", signal.SIGKILL, "new"),  # old set intact; the next run removes the temp files
+    ("deliver", signal.SIGTERM, "old"),  # rows mapped, nothing written yet
+    ("staged", signal.SIGTERM, "old"),  # every part written to its temp file
+    ("renaming", signal.SIGTERM, "new"),  # held: the set completes, then exit 143
+    ("renaming", signal.SIGINT, "new"),  # held: then exit 130
+    ("renaming", signal.SIGKILL, "new"),  # cannot be held: the next run repairs the mix
+]
+
+
+def test_signal_or_kill_at_each_moment_of_writing_never_a_mix(
+    edge_served: Served, tmp_path: Path, clean_env: Path
+) -> None:
+    from trakt_export.output import _record_path
+
+    out, old = old_split_set(edge_served, tmp_path)
+    new: dict[str, bytes] = {}
+    record = _record_path(clean_env / "outputs", out / "films.csv")
+    # One copy of the data dir and of out/ per moment, so the runs go in parallel (no shared
+    # lock); the record of what was written follows each copy's path.
+    runs = []
+    for i, (point, sig, expected) in enumerate(MOMENTS):
+        home, where, marker = tmp_path / f"home{i}", tmp_path / f"out{i}", tmp_path / f"paused{i}"
+        shutil.copytree(clean_env, home)
+        shutil.copytree(out, where)
+        (home / "outputs" / record.name).rename(_record_path(home / "outputs", where / "films.csv"))
+        env = {**edge_served.env, **paused_at(point, marker), "TRAKT_EXPORT_HOME": str(home)}
+        proc = start([*SPLIT_NEW, "-o", f"{where}/films.csv"], env, tmp_path)
+        runs.append((point, sig, expected, home, where, marker, proc))
+    for _, sig, _, _, _, marker, proc in runs:
+        wait_for(marker.exists)
+        proc.send_signal(sig)
+        marker.unlink()
+    for point, sig, expected, home, where, _, proc in runs:
+        done = finish(proc)
+        moment = (point, sig.name, done.stderr)
+        if sig == signal.SIGKILL and point == "staged":
+            assert csv_set(where) == old, moment
+            assert leftovers(where), moment  # a hard kill leaves its temp files...
+            env = {**edge_served.env, "TRAKT_EXPORT_HOME": str(home)}
+            again = clean(run([*SPLIT_NEW, "-o", f"{where}/films.csv"], env, tmp_path))
+            assert again.returncode == 0, again.stderr  # ...the next run removes them
+            new = csv_set(where)
+            assert len(old) > len(new) > 1, (old.keys(), new.keys())
+        elif sig == signal.SIGKILL:
+            mixed = csv_set(where)
+            assert mixed != old and mixed != new, moment  # the first part renamed: a mix
+            assert list((home / "outputs").glob("*.journal")), moment
+            # The next run (to another output, even) finishes the set from its journal.
+            env = {**edge_served.env, "TRAKT_EXPORT_HOME": str(home)}
+            repair = clean(run(["watchlist", "-o", str(tmp_path / "w.csv")], env, tmp_path))
+            assert repair.returncode == 0, repair.stderr
+            assert not list((home / "outputs").glob("*.journal"))
+        else:
+            clean(done)
+            assert done.returncode == (143 if sig == signal.SIGTERM else 130), moment
+            assert ("Terminated" if sig == signal.SIGTERM else "Interrupted") in done.stderr
+        assert csv_set(where) == (old if expected == "old" else new), moment
+        assert leftovers(where) == [], moment
+
+
+def test_sigterm_mid_fetch_exit_143_lock_released_token_intact(
+    edge_served: Served, tmp_path: Path, clean_env: Path
+) -> None:
+    from trakt_export.auth import Token, TokenStore
+
+    issued = edge_served.fake.issue_token("edge-user")
+    token = Token(issued.access_token, issued.refresh_token, int(time.time()), 86400, "edge-user")
+    TokenStore(clean_env / "token.json").save(token)
+    saved = (clean_env / "token.json").read_bytes()
+    env = {k: v for k, v in edge_served.env.items() if k != "TRAKT_EXPORT_ACCESS_TOKEN"}
+    target = tmp_path / "out.csv"
+    target.write_bytes(PREVIOUS)
+    edge_served.fake.latency = 0.3  # the run is waiting for its first answers: mid-fetch
+    proc = start(["movies", "-o", str(target)], env, tmp_path)
+    wait_for(lambda: edge_served.fake.stats.total >= 1)
+    proc.send_signal(signal.SIGTERM)
+    done = clean(finish(proc))
+    edge_served.fake.latency = 0.0
+    assert done.returncode == 143
+    assert done.stderr.startswith("Terminated: nothing partial was written")
+    assert target.read_bytes() == PREVIOUS
+    assert leftovers(tmp_path) == []
+    assert (clean_env / "token.json").read_bytes() == saved
+
+
+# ----- where output goes -------------------------------------------------------------------------
+
+
+def test_output_into_a_directory_and_a_fifo(edge_served: Served, tmp_path: Path) -> None:
+    done = clean(run(["movies", "-o", "out/"], edge_served.env, tmp_path))
+    assert done.returncode == 0, done.stderr
+    expected = (tmp_path / "out" / "letterboxd-aggregated.csv").read_bytes()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    proc = start(["movies", "--max-rows", "1", "-o", str(fifo)], edge_served.env, tmp_path)
+    got = fifo.read_bytes()  # blocks until the run opens the FIFO, ends when it closes it
+    assert clean(finish(proc)).returncode == 0
+    assert got == expected  # one stream, never split, the FIFO still a FIFO
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    to_stdout = clean(
+        run(["movies", "--max-rows", "1", "-o", "/dev/stdout"], edge_served.env, tmp_path)
+    )
+    assert to_stdout.returncode == 0 and to_stdout.stdout == expected  # a pipe: written directly
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.skipif(not os.access("/dev/null", os.W_OK), reason="/dev/null is not writable")
+def test_dev_null_as_output_stays_a_character_device(edge_served: Served, tmp_path: Path) -> None:
+    done = clean(run(["movies", "-o", "/dev/null"], edge_served.env, tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)  # as root too: never renamed over
+
+
+def test_closed_stdout_ends_quietly(edge_served: Served, tmp_path: Path) -> None:
+    # `| head -1` closes the pipe after one line; whether the run's write then meets EPIPE
+    # depends on pipe sizes and timing. Closing the reader before the run starts makes every
+    # write meet it, deterministically: the same case (the reader went away), with no race.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    proc = subprocess.Popen(
+        [installed_command(), "movies", "--mode", "history", "-o", "-"],
+        env=child_env(edge_served.env),
+        cwd=tmp_path,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+    )
+    os.close(write_end)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err.decode() and "Error" not in err.decode(), err
+    assert err.decode().startswith("Exported 29 rows to stdout")
+    # print()ed data (`--json`) is flushed at exit: that must end quietly too (not exit 120)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stats = subprocess.run(
+        [installed_command(), "cache", "stats", "--json"],
+        env=child_env({}),
+        cwd=tmp_path,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
+    os.close(write_end)
+    assert (stats.returncode, stats.stderr) == (0, b"")

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import time
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
@@ -32,6 +33,7 @@ REFRESH_MARGIN = 300.0  # seconds: refresh a token this close to its expiry befo
 LOCK_POLL = 0.02  # seconds between attempts at the cross-process refresh lock
 LOCK_TIMEOUT = 120.0  # a refresh holding the lock longer than this is stuck
 
+log = logging.getLogger(__name__)
 LOGIN_HINT = "Run `trakt-export auth login`."
 REFRESH_FAILED = AuthError(
     "the saved Trakt login has expired and could not be refreshed.", LOGIN_HINT
@@ -119,6 +121,11 @@ class TokenStore:
             raise AuthError(
                 f"cannot read the saved Trakt login {self.path}: {exc.strerror}.", LOGIN_HINT
             ) from None
+        except UnicodeDecodeError:
+            raise AuthError(
+                f"the saved Trakt login {self.path} is unreadable (not UTF-8 text).", LOGIN_HINT
+            ) from None
+        self._tighten()
         try:
             return Token.from_json(json.loads(text))
         except ValueError as exc:  # JSONDecodeError is a ValueError
@@ -126,6 +133,19 @@ class TokenStore:
                 f"the saved Trakt login {self.path} is unreadable ({exc}).",
                 "Run `trakt-export auth login` to replace it.",
             ) from None
+
+    def _tighten(self) -> None:
+        """A token file others could read is set back to 0600, with one warning (SPEC §1)."""
+        with contextlib.suppress(OSError):
+            mode = self.path.stat().st_mode & 0o777
+            if mode & 0o077:
+                os.chmod(self.path, 0o600)
+                log.warning(
+                    "Warning: the saved Trakt login %s was readable by others (mode %03o); "
+                    "it is now 0600.",
+                    self.path,
+                    mode,
+                )
 
     def save(self, token: Token) -> None:
         """Atomic and 0600 from its first byte: the token is never world-readable, even briefly."""

@@ -15,8 +15,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import logging
+import os
+import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
@@ -28,6 +31,8 @@ from trakt_export.snapshot import Stage
 
 if TYPE_CHECKING:
     from trakt_export.config import Settings
+
+log = logging.getLogger(__name__)
 
 HINT = "trakt_export"
 DEFAULT_TTL_HOURS = 24.0
@@ -64,6 +69,69 @@ def cache_directory(settings: Settings) -> Path:
     return Path(settings.cache.dir or settings.paths.cache_dir).expanduser()
 
 
+def _open_store(directory: Path) -> diskcache.Cache:
+    """Open the cache; a corrupt database is reset with one warning, an unusable directory
+    (read-only, a file in its place) is bypassed with one warning (SPEC §4): never a failure."""
+    try:
+        if directory.exists() and not (directory.is_dir() and os.access(directory, os.W_OK)):
+            raise OSError(f"{directory} is not a writable directory")
+        try:
+            return _probe(diskcache.Cache(str(directory)))
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and not (directory / "cache.db").is_file():
+                raise
+            log.warning(
+                "Warning: the cache %s was corrupt (%s) and has been reset.", directory, exc
+            )
+            for name in ("cache.db", "cache.db-wal", "cache.db-shm"):
+                (directory / name).unlink(missing_ok=True)
+            return _probe(diskcache.Cache(str(directory)))
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("Warning: the cache %s is unusable (%s); running without it.", directory, exc)
+        return cast(diskcache.Cache, _NoStore())
+
+
+def _probe(store: diskcache.Cache) -> diskcache.Cache:
+    """Fail now, not mid-run, on a database sqlite cannot read."""
+    try:
+        store.get(_PROBE)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+_PROBE = ("probe",)
+
+
+class _NoStore:
+    """What a bypassed cache answers: nothing stored, nothing kept."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return default
+
+    def set(self, key: Any, value: Any) -> bool:
+        return False
+
+    def incr(self, key: Any, delta: int = 1, default: int = 0) -> int:
+        return default + delta
+
+    def delete(self, key: Any) -> bool:
+        return False
+
+    def iterkeys(self) -> Iterator[Any]:
+        return iter(())
+
+    def volume(self) -> int:
+        return 0
+
+    def clear(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        return None
+
+
 def empty_stats() -> CacheFigures:
     """What `stats()` says about a cache that was never written."""
     return cast(CacheFigures, {**dict.fromkeys(FIGURES, 0), "hit_rate": 0.0, "by_kind": {}})
@@ -81,7 +149,7 @@ class APICache:
         self.directory = Path(directory)
         self.ttl_hours = dict(ttl_hours)
         self.now: Callable[[], float] = now or time.time  # wall time: entries outlive the run
-        self._store: diskcache.Cache | None = None
+        self._store: diskcache.Cache | None = _open_store(self.directory)
         # Hits and misses of this run, added to the persisted counters on flush/close: one
         # write per kind and outcome instead of a database write on every lookup.
         self._counts: collections.Counter[tuple[str, str]] = collections.Counter()

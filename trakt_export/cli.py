@@ -20,7 +20,9 @@ from trakt_export.commands import cache as cache_commands
 from trakt_export.commands import config as config_commands
 from trakt_export.commands import doctor as doctor_commands
 from trakt_export.commands import export as export_commands
-from trakt_export.console import STATE, configure_logging, error_lines
+from trakt_export.console import STATE, configure_logging, error_lines, interrupted
+from trakt_export.output import silence_stdout
+from trakt_export.signals import install_terminate
 
 app = typer.Typer(
     name="trakt-export",
@@ -183,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     warnings.filterwarnings(
         "ignore", message=r"coroutine '.*' was never awaited", category=RuntimeWarning
     )
+    install_terminate()  # SIGTERM unwinds like Ctrl-C (lock released, temp files gone): 143
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
         code = app(args=args, prog_name="trakt-export", standalone_mode=False)
@@ -199,7 +202,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         failure: Any = exc
         error_lines([f"Error: {failure.format_message()}"])
         sys.exit(failure.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except typer.Abort:
         error_lines(["Interrupted: nothing partial was written; previous outputs are intact."])
         sys.exit(130)
+    except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM raised as signals.Terminated
+        sys.exit(interrupted(exc))
+    except BrokenPipeError:  # stdout's reader went away (`| head`): a quiet end (SPEC §6)
+        silence_stdout()
+        sys.exit(0)
+    try:  # data still buffered (`--json | head`) must not fail at exit either (SPEC §6)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
     sys.exit(code if isinstance(code, int) else 0)

@@ -6,6 +6,7 @@ value becomes a one-line ConfigError naming the key and where it came from (exit
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tomllib
@@ -246,7 +247,23 @@ def _read_toml(file: Path, named: bool) -> dict[tuple[str, str], Any]:
                     f"{_did_you_mean(key, known, '{}')}."
                 )
             found[(section, key)] = value
+    if found.get(("trakt", "client_secret")):
+        _warn_if_readable_by_others(file)
     return found
+
+
+def _warn_if_readable_by_others(file: Path) -> None:
+    """SPEC §1: a config file holding client_secret that others can read gets one warning."""
+    with contextlib.suppress(OSError):
+        mode = file.stat().st_mode & 0o777
+        if mode & 0o044:
+            log.warning(
+                "Warning: %s holds client_secret and is readable by others (mode %03o); "
+                "run `chmod 600 %s`.",
+                file,
+                mode,
+                file,
+            )
 
 
 def _type_name(kind: type[Any]) -> str:

@@ -80,6 +80,17 @@ def error_lines(lines: list[str]) -> None:
     sys.stderr.flush()
 
 
+def interrupted(exc: BaseException) -> int:
+    """The message and exit code of SIGINT (130) or SIGTERM (143, SPEC §6)."""
+    from trakt_export.signals import Terminated
+    from trakt_export.signals import terminated as got_sigterm
+
+    terminated = isinstance(exc, Terminated) or got_sigterm()
+    what = "Terminated" if terminated else "Interrupted"
+    error_lines([f"{what}: nothing partial was written; previous outputs are intact."])
+    return 143 if terminated else 130
+
+
 def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     """Run a command body, mapping every failure to its exit code with a short message."""
 
@@ -90,9 +101,13 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
         except TraktExportError as exc:
             error_lines(exc.lines())
             raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            error_lines(["Interrupted: nothing partial was written; previous outputs are intact."])
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            raise typer.Exit(interrupted(exc)) from None
+        except BrokenPipeError:  # stdout's reader went away (`| head`): a quiet end (SPEC §6)
+            from trakt_export.output import silence_stdout
+
+            silence_stdout()
+            raise typer.Exit(0) from None
         except (typer.Exit, typer.Abort):
             raise
         except Exception as exc:  # the only place a traceback may appear, and only with -v

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +18,10 @@ from zoneinfo import ZoneInfo
 from trakt_export import letterboxd
 from trakt_export.config import Settings
 from trakt_export.models import FilmData
-from trakt_export.output import write_parts, write_stdout
+from trakt_export.output import is_special, write_direct, write_parts, write_stdout
 from trakt_export.progress import RunStats
 from trakt_export.session import Options, locked, open_source
+from trakt_export.signals import checkpoint
 from trakt_export.sources import Endpoint
 from trakt_export.zones import choose_zone
 
@@ -113,7 +115,9 @@ def target_path(settings: Settings, output: str | None, default_name: str) -> Pa
     if output is None:
         return Path(settings.export.output_dir).expanduser() / default_name
     path = Path(output).expanduser()
-    return path / default_name if path.is_dir() else path
+    # An existing directory, or a name ending in "/", receives the default file name (SPEC §5).
+    into = path.is_dir() or output.endswith(("/", os.sep))
+    return path / default_name if into else path
 
 
 def _deliver(
@@ -123,11 +127,16 @@ def _deliver(
         write_stdout(header + "".join(lines))
         return [], True
     target = target_path(settings, options.output, default_name)
+    checkpoint("deliver")  # test-only pause point (signals.checkpoint): rows mapped, not written
+    if is_special(target):  # /dev/null, /dev/stdout, a FIFO: written as it is, never split
+        text = header + "".join(lines)
+        lines.clear()
+        return write_direct(target, text), False
     parts = letterboxd.split_parts(
         header, lines, settings.export.max_rows, settings.export.max_bytes
     )
     lines.clear()  # the parts hold the same text now; don't keep it twice while writing
-    return write_parts(target, parts), False
+    return write_parts(target, parts, state_dir=settings.paths.data_dir / "outputs"), False
 
 
 def run_movies(settings: Settings, options: Options, since: str | None = None) -> ExportResult:

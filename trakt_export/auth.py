@@ -27,6 +27,7 @@ from trakt_export import USER_AGENT
 from trakt_export.config import Settings
 from trakt_export.errors import AuthError, OutputError, TraktUnavailableError
 from trakt_export.output import fsync_dir, write_atomic
+from trakt_export.signals import held
 
 OOB_REDIRECT = "urn:ietf:wg:oauth:2.0:oob"
 REFRESH_MARGIN = 300.0  # seconds: refresh a token this close to its expiry before using it
@@ -258,8 +259,11 @@ class TraktAuth(httpx.Auth):
                                 if token.refresh_token == self._unsettled:
                                     raise REFRESH_UNSETTLED
                                 self._unsettled = token.refresh_token
-                                response = yield self._refresh_request(token)
-                                token = await self._accept(response, token)
+                                # A signal between Trakt's answer and the saved pair would lose
+                                # the login (the old refresh token is spent): hold it until saved.
+                                with held():
+                                    response = yield self._refresh_request(token)
+                                    token = await self._accept(response, token)
                                 self._unsettled = None
                         finally:
                             _release(fd)

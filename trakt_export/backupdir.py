@@ -141,18 +141,22 @@ def staging_for(target: Path) -> Path:
 def put_in_place(staging: Path, target: Target) -> None:
     """Rename the complete staging directory to the target; an earlier backup there is renamed
     aside first and its files (only those its manifest lists) removed once the new one is in."""
+    from trakt_export.signals import held
+
     os.chmod(staging, 0o755 & ~_umask())
     if target.replaces is None:
         os.rename(staging, target.path)
         return
     old = Path(tempfile.mkdtemp(prefix=f".{target.path.name}.old.", dir=target.path.parent))
     old.rmdir()
-    os.rename(target.path, old)
-    try:
-        os.rename(staging, target.path)
-    except OSError:
-        os.rename(old, target.path)
-        raise
+    # SIGINT/SIGTERM wait for the two renames: never a moment with no backup at the target.
+    with held():
+        os.rename(target.path, old)
+        try:
+            os.rename(staging, target.path)
+        except OSError:
+            os.rename(old, target.path)
+            raise
     remove_backup(old, target.replaces)
 
 

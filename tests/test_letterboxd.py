@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from trakt_export import letterboxd
-from trakt_export.errors import UsageError
 from trakt_export.models import HistoryEvent, Movie, MovieRating, WatchedMovie, WatchlistMovie
 
 UTCZ = ZoneInfo("UTC")
@@ -161,6 +160,14 @@ def test_split_single_part_when_within_limits() -> None:
     assert letterboxd.split_parts("H\r\n", [], 1, 1) == ["H\r\n"]
 
 
-def test_split_refuses_a_row_larger_than_max_bytes() -> None:
-    with pytest.raises(UsageError, match="max_bytes = 10 is smaller than one CSV row"):
-        letterboxd.split_parts("Title\r\n", ["A very long title\r\n"], 0, 10)
+def test_a_row_larger_than_max_bytes_gets_a_part_of_its_own_and_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lines = ["a\r\n", "A very long review\r\n", "b\r\n", "c\r\n"]
+    parts = letterboxd.split_parts("H\r\n", lines, 0, 10)
+    assert parts == ["H\r\na\r\n", "H\r\nA very long review\r\n", "H\r\nb\r\nc\r\n"]
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1 and warned[0].startswith("1 row larger than max_bytes (10 bytes")
+    assert letterboxd.split_parts("H\r\n", ["A very long review\r\n"], 0, 10) == [
+        "H\r\nA very long review\r\n"
+    ]

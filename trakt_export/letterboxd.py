@@ -7,12 +7,12 @@ Trakt id, so films without an IMDb (or TMDB) id keep their rating.
 from __future__ import annotations
 
 import csv
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from trakt_export.errors import UsageError
 from trakt_export.models import (
     UNKNOWN_DAY_END,
     UNKNOWN_DAY_START,
@@ -26,6 +26,8 @@ from trakt_export.models import (
 
 HEADER = ("Title", "Year", "imdbID", "tmdbID", "WatchedDate", "Rating10", "Rewatch")
 WATCHLIST_HEADER = ("Title", "Year", "imdbID", "tmdbID")
+
+log = logging.getLogger(__name__)
 
 
 class Row(NamedTuple):
@@ -244,20 +246,18 @@ def _s(value: int | None) -> str:
 def split_parts(header: str, lines: Sequence[str], max_rows: int, max_bytes: int) -> list[str]:
     """Pack lines into CSV texts, each with the header, within max_rows and max_bytes (0 = none).
 
-    A single part is returned when everything fits. Raises UsageError when one row alone with
-    the header is larger than max_bytes.
+    A single part is returned when everything fits. A row that alone with the header is larger
+    than max_bytes (a long review) gets a part of its own, and one warning line counts them
+    (SPEC §5).
     """
     header_size = len(header.encode())
     parts: list[list[str]] = [[]]
     size = header_size
+    oversized = 0
     for line in lines:
         line_size = len(line.encode())
-        if max_bytes and header_size + line_size > max_bytes:
-            raise UsageError(
-                f"max_bytes = {max_bytes} is smaller than one CSV row ({header_size + line_size} "
-                "bytes with the header).",
-                "Raise --max-bytes (or [export] max_bytes), or set it to 0 for no limit.",
-            )
+        alone = bool(max_bytes) and header_size + line_size > max_bytes
+        oversized += alone
         current = parts[-1]
         too_many = max_rows and len(current) >= max_rows
         too_big = max_bytes and size + line_size > max_bytes
@@ -266,4 +266,17 @@ def split_parts(header: str, lines: Sequence[str], max_rows: int, max_bytes: int
             size = header_size
         parts[-1].append(line)
         size += line_size
+        if alone:  # nothing may join it: the next row starts a new part
+            parts.append([])
+            size = header_size
+    if len(parts) > 1 and not parts[-1]:
+        parts.pop()
+    if oversized:
+        log.warning(
+            "%d row%s larger than max_bytes (%d bytes with the header) got a part of its own; "
+            "Letterboxd's importer may refuse such a file (raise --max-bytes, or shorten it).",
+            oversized,
+            "" if oversized == 1 else "s",
+            max_bytes,
+        )
     return [header + "".join(part) for part in parts]

@@ -423,3 +423,23 @@ def test_no_credentials_is_exit_3_with_the_three_ways(served: FakeTrakt) -> None
     assert "auth login" in result.stderr and "--user NAME" in result.stderr
     assert "--from-zip" in result.stderr
     assert not Path("x.csv").exists()
+
+
+def test_a_login_with_another_user_named_warns_once_that_the_login_is_exported(
+    clean_env: Path, fake: FakeTrakt, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def warnings() -> list[str]:
+        return [r.getMessage() for r in caplog.records if "A login exists" in r.getMessage()]
+
+    settings = settings_for(clean_env, TRAKT_EXPORT_USERNAME="someone-else")
+    save_login(settings, fake, "edge-user")
+    out = tmp_path / "a.csv"
+    run_movies(settings, Options(output=str(out), transport=fake.transport()))
+    assert warnings() == [
+        "A login exists, so its account (edge-user) is exported, not the public profile "
+        "'someone-else'; run `trakt-export auth logout` to export 'someone-else' instead."
+    ]
+    caplog.clear()
+    same = settings_for(clean_env, TRAKT_EXPORT_USERNAME="Edge-User")  # the login's own name
+    run_movies(same, Options(output=str(out), transport=fake.transport()))
+    assert warnings() == []

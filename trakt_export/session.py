@@ -77,6 +77,19 @@ def credentials(settings: Settings) -> Credentials:
         raise NO_CREDENTIALS
     if not settings.trakt.client_id:
         raise NO_CLIENT_ID
+    named = settings.trakt.username
+    if token_mode and named:
+        from trakt_export.auth import TraktAuth
+
+        login = auth.current().username if isinstance(auth, TraktAuth) else None
+        if login is None or login.casefold() != named.casefold():
+            log.warning(
+                "A login exists, so its account (%s) is exported, not the public profile %r; "
+                "run `trakt-export auth logout` to export %r instead.",
+                login or "the token's account",
+                named,
+                named,
+            )
     return Credentials(auth=auth, user=user)
 
 

@@ -193,10 +193,15 @@ class APICache:
         kind = str(hint.get("kind", "sync"))
         entry = self.store.get(self.key(request, hint))
         fresh = isinstance(entry, dict) and self._valid(entry, hint.get("activity"))
-        self._counts[(kind, "hits" if fresh else "misses")] += 1
-        if not fresh:
+        return self._answer(request, kind, entry if fresh else None)
+
+    def _answer(
+        self, request: httpx.Request, kind: str, entry: Mapping[str, Any] | None
+    ) -> httpx.Response | None:
+        """Count a hit or a miss for `kind`; a hit becomes the stored response again."""
+        self._counts[(kind, "hits" if entry is not None else "misses")] += 1
+        if entry is None:
             return None
-        assert isinstance(entry, dict)
         return httpx.Response(
             int(entry["status"]),
             headers=list(entry["headers"]),
@@ -251,18 +256,7 @@ class APICache:
         entry = None
         if record is not None and self.record_valid(record, hint.get("activity")):
             entry = self.store.get(self.page_key(request, str(record["token"])))
-        fresh = isinstance(entry, dict)
-        self._counts[(kind, "hits" if fresh else "misses")] += 1
-        if not fresh:
-            return None
-        assert isinstance(entry, dict)
-        return httpx.Response(
-            int(entry["status"]),
-            headers=list(entry["headers"]),
-            content=bytes(entry["body"]),
-            request=request,
-            extensions={"from_cache": True},
-        )
+        return self._answer(request, kind, entry if isinstance(entry, dict) else None)
 
     def commit(self, account: str, listing: str, record: dict[str, Any]) -> None:
         """Make a stage's pages the listing's snapshot; the previous snapshot's pages go."""

@@ -20,8 +20,8 @@ from typing import Any
 
 from trakt_export import letterboxd
 from trakt_export.config import Settings
-from trakt_export.errors import MalformedDataError, UsageError
-from trakt_export.models import Films, Movie, _film, _opt_int
+from trakt_export.errors import UsageError
+from trakt_export.models import Films, Movie, _opt_int, matchable_film
 from trakt_export.output import part_paths, write_parts
 from trakt_export.progress import RunStats
 from trakt_export.reviews import escape
@@ -51,14 +51,9 @@ def parse_items(raw: Sequence[Any], films: Films | None = None) -> list[tuple[Mo
         movie = item.get("movie")
         if not isinstance(movie, dict):
             continue  # a null film (TRAKT-REALITY): nothing to import
-        try:
-            film = _film(movie, films)
-        except MalformedDataError:
-            continue
+        film = matchable_film(movie, films)
         if film is None:
-            continue  # no title and no id: Letterboxd could not match it
-        if not film.title and film.imdb is None and film.tmdb is None:
-            continue
+            continue  # unreadable, or no title and no id: Letterboxd could not match it
         notes = item.get("notes")
         rank = _opt_int(item.get("rank")) or position + 1
         keyed.append((rank, _opt_int(item.get("id")) or 0, position, film, notes or None))

@@ -164,6 +164,15 @@ def matchable(movie: Movie) -> bool:
 Films = dict[int, Movie]
 
 
+def matchable_film(raw: Any, films: Films | None = None) -> Movie | None:
+    """The film of a list item or comment, or None to skip it: unreadable, null, or with
+    neither a title nor an IMDb/TMDB id (Letterboxd could not match it)."""
+    try:
+        return _film(raw, films)
+    except MalformedDataError:
+        return None
+
+
 def _film(raw: Any, films: Films | None, skipped: Skipped | None = None) -> Movie | None:
     """parse_movie, sharing one Movie per Trakt id across pages when `films` is given (a 100k-
     event history names far fewer films: this keeps memory and parse time down). None for an

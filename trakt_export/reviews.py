@@ -15,9 +15,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from trakt_export.errors import MalformedDataError
 from trakt_export.letterboxd import Row
-from trakt_export.models import Films, Movie, _film, parse_time
+from trakt_export.models import Films, Movie, matchable_film, parse_time
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +49,9 @@ def parse_comments(items: Iterable[object], films: Films | None = None) -> list[
         text = body.get("comment")
         if not isinstance(text, str) or not text.strip():
             continue
-        try:
-            film = _film(movie, films)
-        except MalformedDataError:
-            continue
+        film = matchable_film(movie, films)
         if film is None:
-            continue  # no title and no id: Letterboxd could not match it
+            continue  # unreadable, or no title and no id: Letterboxd could not match it
         identifier = body.get("id")
         out.append(
             FilmComment(

@@ -18,25 +18,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from trakt_export.errors import InputError
+from trakt_export.zipsource import open_zip
 
 log = logging.getLogger(__name__)
 
 HINT = "Download it from trakt.tv Settings > Data > Export, then pass that ZIP."
 _CATEGORIES = ("lists", "comments", "watched", "ratings", "collection")
 _PAGE = re.compile(r"^(.*)-(\d+)$")
-
-
-def _open(path: Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise InputError(f"{path} does not exist.", HINT) from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory, not a ZIP file.", HINT) from None
-    except zipfile.BadZipFile:
-        raise InputError(f"{path} is not a ZIP file (or it is damaged).", HINT) from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}.", HINT) from None
 
 
 def _stems(names: list[str]) -> dict[str, str]:
@@ -87,7 +75,7 @@ def read_comments(path: Path) -> list[Any]:
     """The user's top-level film comments (reviews.FilmComment); a warning when none are there."""
     from trakt_export.reviews import parse_comments
 
-    with _open(path) as archive:
+    with open_zip(path) as archive:
         stems = _stems(archive.namelist())
         members = _members(stems, "comments-movies")
         if not members:
@@ -98,7 +86,7 @@ def read_comments(path: Path) -> list[Any]:
 
 def read_lists(path: Path) -> tuple[list[tuple[dict[str, Any], list[Any]]], list[Any]]:
     """([(list JSON, its items)], favorites items) of the ZIP."""
-    with _open(path) as archive:
+    with open_zip(path) as archive:
         stems = _stems(archive.namelist())
         members = _members(stems, "lists-lists")
         if not members:

@@ -253,7 +253,8 @@ def _timezone(path: Path, archive: zipfile.ZipFile, names: list[str]) -> str | N
     return None
 
 
-def _open(path: Path) -> zipfile.ZipFile:
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """The ZIP at `path`, or an InputError (exit 2) saying what is wrong with it."""
     try:
         return zipfile.ZipFile(path)
     except FileNotFoundError:
@@ -271,7 +272,7 @@ def read_zip(
 ) -> FilmData:
     """Read the listings `needs` names (endpoints, as `ApiSource.films` takes) from a Trakt
     data-export ZIP, plus the account timezone; the other files need not be there."""
-    with _open(path) as archive:
+    with open_zip(path) as archive:
         names = members(archive)
         _one_account(path, names)
         _check_errors(path, archive, names, needs)

@@ -11,6 +11,7 @@ import typer
 
 from trakt_export.commands import load_settings
 from trakt_export.console import STATE, guarded, say
+from trakt_export.progress import NullObserver
 
 if TYPE_CHECKING:
     from trakt_export.session import CacheMode, Options
@@ -21,6 +22,12 @@ Output = Annotated[
 ]
 User = Annotated[
     str | None, typer.Option("--user", help="Public profile to export (no login needed).")
+]
+MaxRows = Annotated[
+    int | None, typer.Option("--max-rows", help="Rows per CSV file (0 = no limit).")
+]
+MaxBytes = Annotated[
+    int | None, typer.Option("--max-bytes", help="Bytes per CSV file (0 = no limit).")
 ]
 FromZip = Annotated[
     Path | None,
@@ -56,21 +63,12 @@ def _options(
     )
 
 
-class PauseLineObserver:
+class PauseLineObserver(NullObserver):
     """Without a terminal (cron): no progress, but a pause longer than 10 s prints one line
     (SPEC §1), once per pause end."""
 
     def __init__(self) -> None:
         self._shown_until = 0.0
-
-    def start(self, endpoint: str, total_pages: int) -> None:
-        return None
-
-    def advance(self, endpoint: str, pages: int = 1) -> None:
-        return None
-
-    def retrying(self, attempt: int, wait: float, reason: str) -> None:
-        return None
 
     def paused(self, until: float, reason: str) -> None:
         import time
@@ -114,12 +112,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         user: User = None,
         from_zip: FromZip = None,
-        max_rows: Annotated[
-            int | None, typer.Option("--max-rows", help="Rows per CSV file (0 = no limit).")
-        ] = None,
-        max_bytes: Annotated[
-            int | None, typer.Option("--max-bytes", help="Bytes per CSV file (0 = no limit).")
-        ] = None,
+        max_rows: MaxRows = None,
+        max_bytes: MaxBytes = None,
         directors: Annotated[
             str | None,
             typer.Option(
@@ -193,12 +187,8 @@ def register(app: typer.Typer) -> None:
             list[str] | None,
             typer.Option("--list", metavar="SLUG", help="Only this list (repeatable)."),
         ] = None,
-        max_rows: Annotated[
-            int | None, typer.Option("--max-rows", help="Rows per CSV file (0 = no limit).")
-        ] = None,
-        max_bytes: Annotated[
-            int | None, typer.Option("--max-bytes", help="Bytes per CSV file (0 = no limit).")
-        ] = None,
+        max_rows: MaxRows = None,
+        max_bytes: MaxBytes = None,
     ) -> None:
         """Export your Trakt lists and favorites as Letterboxd list-import CSVs."""
         from trakt_export.lists import run_lists

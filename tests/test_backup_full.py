@@ -209,14 +209,45 @@ def test_lists_are_read_again_only_when_the_lists_stamp_changes(
     fake.add_comment("edge-user", fake.dataset.films[12], "new")  # not a lists change
     backup(fake, settings, tmp_path / "two")
     assert not [p for p in fake.stats.by_path if p.startswith("GET /users/me/lists")]
-    assert fake.stats.total == 4 + 1  # + comments
+    assert fake.stats.total == 4 + 1 + 1  # + comments + the consistency re-check (SPEC §4)
     fake.add_list("edge-user", "Fresh one")
     fake.stats.reset()
     three = backup(fake, settings, tmp_path / "three")
     lists = [p for p in fake.stats.by_path if p.startswith("GET /users/me/lists")]
     count = len(fake.dataset.users["edge-user"].lists)
-    assert len(lists) == 1 + count and fake.stats.total == 4 + 1 + count
+    assert len(lists) == 1 + count and fake.stats.total == 4 + 1 + count + 1
     assert load(three, "list-fresh-one.json") == []
+
+
+def test_plays_added_while_the_backup_runs_are_read_again_never_half(
+    fake: FakeTrakt, settings: Settings, tmp_path: Path
+) -> None:
+    from trakt_export.fake.mutations import new_plays
+
+    fake.faults.mutate_after(
+        1, new_plays(fake, "edge-user", [12, 13]), path_prefix="/sync/history/movies"
+    )
+    directory = backup(fake, settings, tmp_path / "b")
+    assert load(directory, "history-movies.json") == sync_expected(
+        fake, "edge-user", "history/movies"
+    )  # the data after the change, whole
+    assert load(directory, "last_activities.json") == fake.user_json("edge-user", "last_activities")
+    assert fake.stats.by_path["GET /sync/last_activities"] == 3  # start, re-check, re-check
+
+
+def test_a_backup_whose_data_never_settles_is_exit_4_and_writes_nothing(
+    fake: FakeTrakt, settings: Settings, tmp_path: Path
+) -> None:
+    from trakt_export.errors import DataChangingError
+    from trakt_export.fake.mutations import new_plays
+
+    for n in range(1, 6):
+        fake.faults.mutate_after(
+            n, new_plays(fake, "edge-user", [12]), path_prefix="/sync/history/movies"
+        )
+    with pytest.raises(DataChangingError):
+        backup(fake, settings, tmp_path / "b")
+    assert not (tmp_path / "b").exists()
 
 
 # ----- the directory rule -----------------------------------------------------------------

@@ -39,12 +39,18 @@ from trakt_export.backupdir import (
 )
 from trakt_export.client import decode_json
 from trakt_export.config import Settings
-from trakt_export.errors import MalformedDataError, OutputError, TraktExportError
+from trakt_export.errors import (
+    DataChangingError,
+    MalformedDataError,
+    OutputError,
+    TraktExportError,
+)
 from trakt_export.progress import RunStats
 from trakt_export.session import Options, connect, locked
 from trakt_export.trakt import (
     ACTIVITY_KEYS,
     PAGE_LIMIT,
+    REREADS,
     Route,
     TraktAPI,
     activity_stamp,
@@ -112,6 +118,7 @@ class Fetched:
     activity: str | None = None
     status: int | None = None  # set when the endpoint was refused
     reason: str = ""
+    live: bool = False  # a listing some page of which came from Trakt (not the cache)
 
 
 @dataclass(slots=True)
@@ -201,7 +208,9 @@ async def fetch_part(api: TraktAPI, part: Part, strict: bool = False) -> Fetched
         return Fetched(part, status=error.status, reason=reason)
     # The stamp this listing was validated against (public mode has none).
     activity = None if api.public else activity_stamp(api.activities, part.path, part.keys)
-    return Fetched(part, listing.items, listing.announced, listing.pages, activity)
+    return Fetched(
+        part, listing.items, listing.announced, listing.pages, activity, live=listing.live
+    )
 
 
 async def fetch_backup(
@@ -233,11 +242,45 @@ async def fetch_backup(
         lists = next(f for f in fetched if f.part.file == "lists.json")
         if lists.status is None:
             fetched += await gather_all(each(list_parts(api, lists.data)))
+        if not api.public and any(f.live for f in fetched):  # a listing came live: consistent?
+            fetched = await _consistent(api, fetched)
         extras: dict[str, Any] = {}
         if account is not None:
             extras["last_activities"] = dict(api.activities)
             extras["settings"] = dict(account)
         return api.account, fetched, login_only, extras
+
+
+async def _consistent(api: TraktAPI, fetched: list[Fetched]) -> list[Fetched]:
+    """SPEC §4 for the backup: read last_activities again once every part arrived; parts whose
+    stamps moved meanwhile are read again (at most REREADS times), so every file holds the data
+    of one moment. A backup answered wholly from the cache is consistent by construction."""
+    for attempt in range(REREADS + 1):
+        fresh = decode_json(await api.get("/sync/last_activities"))
+        if not isinstance(fresh, dict):
+            raise MalformedDataError("Trakt sent unexpected last_activities data.")
+        api.activities = fresh
+        changed = [
+            i
+            for i, got in enumerate(fetched)
+            if got.status is None
+            and got.part.paged
+            and activity_stamp(fresh, got.part.path, got.part.keys) != got.activity
+        ]
+        if not changed:
+            return fetched
+        if attempt == REREADS:
+            names = ", ".join(fetched[i].part.file for i in changed)
+            raise DataChangingError(
+                f"your Trakt data kept changing while it was backed up ({names}); "
+                "nothing was written.",
+                "Try again in a moment.",
+            )
+        log.debug("data changed under the backup: reading %d parts again", len(changed))
+        again = await gather_all(fetch_part(api, fetched[i].part) for i in changed)
+        for i, got in zip(changed, again, strict=True):
+            fetched[i] = got
+    return fetched
 
 
 def _not_vip(user: Any) -> bool:

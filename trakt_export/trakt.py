@@ -110,6 +110,7 @@ class Listing:
     announced: int | None  # X-Pagination-Item-Count, when sent
     pages: int
     served: int = 0  # distinct items Trakt served (counts are advisory, SPEC §4)
+    live: bool = True  # some page came from Trakt, not from the cache
 
 
 # How many times a listing whose data changed under the run is read again (SPEC §4).
@@ -259,7 +260,7 @@ class _Read:
                 items.append(item)
         pages = len(self.pages)
         self.pages = {n: _Page(p.raw_len, [], [], p.live) for n, p in self.pages.items()}
-        return Listing(self.endpoint, items, self.announced, pages, served)
+        return Listing(self.endpoint, items, self.announced, pages, served, live=self.live)
 
 
 class TraktAPI:

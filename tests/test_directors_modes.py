@@ -18,6 +18,7 @@ class Recorder:
     def __init__(self) -> None:
         self.started: dict[str, int] = {}
         self.advanced: dict[str, int] = {}
+        self.pauses: list[tuple[float, str]] = []
 
     def start(self, endpoint: str, total_pages: int) -> None:
         self.started[endpoint] = total_pages
@@ -29,7 +30,7 @@ class Recorder:
         return None
 
     def paused(self, until: float, reason: str) -> None:
-        return None
+        self.pauses.append((until, reason))
 
 
 def people_paths(fake: FakeTrakt) -> list[str]:
@@ -123,3 +124,5 @@ def test_all_over_600_films_stays_within_the_real_budget(clean_env: Path, tmp_pa
     assert people == recorder.started["people"] == recorder.advanced["people"] >= 600
     assert fake.stats.served_429 == 0 and fake.stats.budget_refused == 0
     assert clock.now - started > 300  # paced over more than one 5-minute window
+    # the wait is shown (SPEC §1): the limiter reported a pause ending in the future
+    assert recorder.pauses and max(until for until, _ in recorder.pauses) > started + 60

@@ -4,6 +4,7 @@ partial file, previous outputs byte-identical on failure."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import resource
@@ -14,6 +15,7 @@ import subprocess
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -579,3 +581,29 @@ def test_closed_stdout_ends_quietly(edge_served: Served, tmp_path: Path) -> None
     )
     os.close(write_end)
     assert (stats.returncode, stats.stderr) == (0, b"")
+
+
+def test_sigterm_during_the_backup_swap_is_held_the_new_backup_completes(
+    edge_served: Served, tmp_path: Path, clean_env: Path
+) -> None:
+    """SIGTERM in the one moment the earlier backup is renamed aside and the new one not yet in
+    place: held until the swap is done (exit 143), so DIR holds the complete new backup."""
+    target = tmp_path / "backup"
+    first = clean(run(["backup", "-o", str(target)], edge_served.env, tmp_path))
+    assert first.returncode == 0, first.stderr
+    edge_served.fake.add_history("edge-user", 12, datetime.now(UTC))  # the new backup differs
+    marker = tmp_path / "paused"
+    proc = start(["backup", "-o", str(target)], {**edge_served.env, **paused_at("swap", marker)},
+                 tmp_path)  # fmt: skip
+    wait_for(marker.exists)
+    assert not target.exists()  # the old one is aside: a signal now must not end the run here
+    proc.send_signal(signal.SIGTERM)
+    marker.unlink()
+    done = clean(finish(proc))
+    assert done.returncode == 143, done.stderr
+    assert "Terminated" in done.stderr
+    verified = clean(run(["backup", "--verify", str(target)], edge_served.env, tmp_path))
+    assert verified.returncode == 0, verified.stderr
+    history = json.loads((target / "history-movies.json").read_text())
+    assert len(history) == len(edge_served.fake.user_json("edge-user", "history/movies"))
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".backup")] == []

@@ -141,7 +141,7 @@ def staging_for(target: Path) -> Path:
 def put_in_place(staging: Path, target: Target) -> None:
     """Rename the complete staging directory to the target; an earlier backup there is renamed
     aside first and its files (only those its manifest lists) removed once the new one is in."""
-    from trakt_export.signals import held
+    from trakt_export.signals import checkpoint, held
 
     os.chmod(staging, 0o755 & ~_umask())
     if target.replaces is None:
@@ -149,15 +149,17 @@ def put_in_place(staging: Path, target: Target) -> None:
         return
     old = Path(tempfile.mkdtemp(prefix=f".{target.path.name}.old.", dir=target.path.parent))
     old.rmdir()
-    # SIGINT/SIGTERM wait for the two renames: never a moment with no backup at the target.
+    # SIGINT/SIGTERM wait for the swap: never a moment with no backup at the target, and no
+    # earlier backup left aside.
     with held():
         os.rename(target.path, old)
+        checkpoint("swap")  # test-only pause point: the old backup aside, the new not yet in
         try:
             os.rename(staging, target.path)
         except OSError:
             os.rename(old, target.path)
             raise
-    remove_backup(old, target.replaces)
+        remove_backup(old, target.replaces)  # the earlier backup's own files: none left aside
 
 
 def remove_backup(directory: Path, manifest: Mapping[str, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -548,3 +549,105 @@ def test_token_files_need_whole_numbers_and_both_tokens(clean_env: Path) -> None
     assert TokenStore(path).load() == Token("a", "r", 1, 2, "u", "public")
     assert TokenStore(path).delete() is True and TokenStore(path).delete() is False
     assert TokenStore(path).load() is None
+
+
+# ----- what a retry says (observer, -v log, messages) -----------------------------------------
+
+
+class Told:
+    """Observer that keeps every retry it is told about."""
+
+    def __init__(self) -> None:
+        self.retries: list[tuple[int, float, str]] = []
+
+    def paused(self, until: float, reason: str) -> None:
+        return None
+
+    def start(self, endpoint: str, total_pages: int) -> None:
+        return None
+
+    def advance(self, endpoint: str, pages: int = 1) -> None:
+        return None
+
+    def retrying(self, attempt: int, wait: float, reason: str) -> None:
+        self.retries.append((attempt, wait, reason))
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (None, "HTTP 503"),
+        (httpx.ConnectError("refused"), "ConnectError: refused"),
+        (httpx.ConnectError(""), "ConnectError"),
+        (httpx.ReadTimeout("slow"), "timeout (ReadTimeout)"),
+    ],
+)
+async def test_each_retry_is_reported_with_its_reason_and_real_wait(
+    clean_env: Path, caplog: pytest.LogCaptureFixture, error: Exception | None, reason: str
+) -> None:
+    clock = Clock()
+    net = Scripted(clock, status(503), error=error)
+    told = Told()
+    settings = settings_for(clean_env, TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="3")
+    caplog.set_level("DEBUG", logger="trakt_export.retry")
+    async with build_client(
+        settings, transport=net, cache_mode="off", sleep=clock.sleep, clock=clock, observer=told
+    ) as http:
+        if error is None:
+            await http.get("/sync/history/movies", params={"page": 2})
+        else:
+            with pytest.raises(TraktUnavailableError) as info:
+                await http.get("/sync/history/movies", params={"page": 2})
+            assert info.value.message.endswith(f": {str(error) or type(error).__name__}")
+    assert [(a, r) for a, _, r in told.retries] == [(1, reason), (2, reason)]
+    assert [w for _, w, _ in told.retries] == clock.sleeps
+    assert any(w > 0 for w in clock.sleeps)
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].startswith("retry 1/3 of GET /sync/history/movies?page=2 in ")
+    assert lines[0].endswith(f" s: {reason}")
+
+
+async def test_the_log_line_has_no_question_mark_without_a_query(
+    clean_env: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    caplog.set_level("DEBUG", logger="trakt_export.retry")
+    settings = settings_for(clean_env, TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="2")
+    await send(settings, Scripted(clock, status(503)), clock)
+    assert caplog.records[0].getMessage().startswith("retry 1/2 of GET /sync/history/movies in ")
+
+
+@pytest.mark.parametrize("content_type", [None, "text/html"])
+async def test_only_json_200s_have_their_body_checked(
+    clean_env: Path, content_type: str | None
+) -> None:
+    clock = Clock()
+    headers = {"content-type": content_type} if content_type else {}
+    net = Scripted(clock, lambda request: httpx.Response(200, content=b"<cut", headers=headers))
+    answer = await send(settings_for(clean_env), net, clock)
+    assert answer.status_code == 200 and len(net.sent) == 1
+
+
+async def test_a_cut_json_error_body_is_not_a_reason_to_retry(clean_env: Path) -> None:
+    clock = Clock()
+    headers = {"content-type": "application/json"}
+    net = Scripted(clock, lambda request: httpx.Response(404, content=b'{"cut', headers=headers))
+    answer = await send(settings_for(clean_env), net, clock)
+    assert answer.status_code == 404 and len(net.sent) == 1
+
+
+async def test_a_too_long_retry_after_names_the_utc_time(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # a local zone far from UTC must not leak in
+    time.tzset()
+    try:
+        clock = Clock()  # START is 22:13:20 UTC
+        net = Scripted(clock, status(429, **{"Retry-After": "3600"}))
+        with pytest.raises(RateLimitError) as info:
+            await send(settings_for(clean_env), net, clock)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert "(until 23:13 UTC)" in info.value.message
+    assert info.value.hint.startswith("Try again after 23:13 UTC")

@@ -650,4 +650,4 @@ async def test_a_too_long_retry_after_names_the_utc_time(
         monkeypatch.undo()
         time.tzset()
     assert "(until 23:13 UTC)" in info.value.message
-    assert info.value.hint.startswith("Try again after 23:13 UTC")
+    assert (info.value.hint or "").startswith("Try again after 23:13 UTC")

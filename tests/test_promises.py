@@ -8,6 +8,7 @@ Everything goes through public behaviour: `build_client` over a scripted transpo
 from __future__ import annotations
 
 import asyncio
+import gzip
 import random
 import time
 from collections.abc import Callable
@@ -651,3 +652,76 @@ async def test_a_too_long_retry_after_names_the_utc_time(
         time.tzset()
     assert "(until 23:13 UTC)" in info.value.message
     assert (info.value.hint or "").startswith("Try again after 23:13 UTC")
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [("-5", 0.0), ("Tue, 14 Nov 2023 22:00:00 GMT", 0.0), ("soon", None), ("2.5", 2.5)],
+)
+async def test_odd_retry_after_values(clean_env: Path, header: str, wait: float | None) -> None:
+    random.seed(7)
+    clock = Clock()
+    answers = iter([status(503, **{"Retry-After": header}), status(200)])
+    net = Scripted(clock, lambda request: next(answers)(request))
+    await send(settings_for(clean_env), net, clock)
+    if wait is None:  # unreadable: our own backoff, within the first try's second
+        assert len(clock.sleeps) == 1 and 0.0 <= clock.sleeps[0] <= 1.0
+    else:
+        assert clock.sleeps == [wait]
+
+
+async def test_x_ratelimit_without_remaining_or_unreadable_never_pauses(clean_env: Path) -> None:
+    clock = Clock()
+    answers = iter(
+        [
+            status(200, **{"X-Ratelimit": '{"until": "2030-01-01T00:00:00Z"}'}),
+            status(200, **{"X-Ratelimit": "{not json"}),
+            status(200, **{"X-Ratelimit": '{"remaining": 0}'}),
+            status(200, **{"X-Ratelimit": '["remaining", 0]'}),
+            status(200),
+        ]
+    )
+    net = Scripted(clock, lambda request: next(answers)(request))
+    async with build_client(
+        settings_for(clean_env), transport=net, cache_mode="off", sleep=clock.sleep, clock=clock
+    ) as http:
+        for _ in range(5):
+            await http.get("/sync/history/movies")
+    assert [t for t, _, _ in net.sent] == [START] * 5
+
+
+async def test_query_order_is_one_entry_and_the_wire_encoding_is_not_kept(
+    clean_env: Path,
+) -> None:
+    clock = Clock()
+    body = gzip.compress(b'[{"title": "cached"}]')
+    headers = {"content-encoding": "gzip", "content-type": "application/json", "X-Page": "1"}
+    net = Scripted(clock, lambda request: httpx.Response(200, content=body, headers=headers))
+    settings = settings_for(clean_env)
+    stats = RunStats()
+    for query in ("?a=1&b=2", "?b=2&a=1"):
+        async with build_client(
+            settings, transport=net, cache_mode="use", sleep=clock.sleep, clock=clock, stats=stats
+        ) as http:
+            answer = await http.get(f"/users/me/sync{query}", extensions=hinted("sync"))
+            assert answer.json() == [{"title": "cached"}]
+            assert answer.headers["X-Page"] == "1"
+    assert len(net.sent) == 1 and stats.cache_hits == 1 and stats.requests == 1
+    assert "content-encoding" not in answer.headers
+
+
+async def test_unhinted_and_non_get_requests_are_never_cached(clean_env: Path) -> None:
+    clock = Clock()
+    net = Scripted(clock)
+    async with build_client(
+        settings_for(clean_env), transport=net, cache_mode="use", sleep=clock.sleep, clock=clock
+    ) as http:
+        for _ in range(2):
+            await http.get("/users/me/sync")
+            await http.post("/users/me/sync", extensions=hinted("sync"))
+    for _ in range(2):
+        async with build_client(
+            settings_for(clean_env), transport=net, cache_mode="use", sleep=clock.sleep, clock=clock
+        ) as http:
+            await http.get("/users/me/sync")
+    assert len(net.sent) == 6

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import random
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +24,7 @@ from trakt_export.auth import Token, TokenStore, TraktAuth
 from trakt_export.cache import HINT, APICache, cache_directory
 from trakt_export.client import build_client
 from trakt_export.config import Settings, resolve
-from trakt_export.errors import AuthError, RateLimitError, TraktUnavailableError
+from trakt_export.errors import AuthError, OutputError, RateLimitError, TraktUnavailableError
 from trakt_export.fake import FakeTrakt, edge
 from trakt_export.fake.oauth import oauth_state
 from trakt_export.progress import RunStats
@@ -725,3 +727,108 @@ async def test_unhinted_and_non_get_requests_are_never_cached(clean_env: Path) -
         ) as http:
             await http.get("/users/me/sync")
     assert len(net.sent) == 6
+
+
+class OAuthAnswers(httpx.AsyncBaseTransport):
+    """/oauth/token answered from a script (noting each body sent); the API answered 200."""
+
+    def __init__(self, *answers: httpx.Response) -> None:
+        self.answers = list(answers)
+        self.bodies: list[dict[str, Any]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            await request.aread()
+            self.bodies.append(json.loads(request.content))
+            return self.answers.pop(0)
+        return httpx.Response(200, json=[])
+
+
+def expiring_login(settings: Settings) -> Token:
+    token = Token("old-access", "old-refresh", int(time.time()) - 1000, 1100, "edge-user")
+    TokenStore(settings.paths.token_file).save(token)
+    return token
+
+
+@pytest.mark.parametrize("code", [400, 401, 403])
+async def test_a_refused_refresh_is_exit_3_and_keeps_the_file(clean_env: Path, code: int) -> None:
+    settings = oauth_settings(clean_env)
+    old = expiring_login(settings)
+    net = OAuthAnswers(httpx.Response(code, json={}))
+    with pytest.raises(AuthError) as info:
+        await get_with(TraktAuth(settings), net)
+    assert info.value.exit_code == 3 and "could not be refreshed" in info.value.message
+    assert TokenStore(settings.paths.token_file).load() == old
+    assert net.bodies == [
+        {
+            "refresh_token": "old-refresh",
+            "client_id": CLIENT,
+            "client_secret": SECRET,
+            "redirect_uri": "urn:ietf:wg:oauth:2.0:oob",
+            "grant_type": "refresh_token",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [
+        (httpx.Response(503, json={}), "could not refresh the login (503 at /oauth/token)"),
+        (httpx.Response(200, content=b"{cut"), "unreadable answer"),
+        (httpx.Response(200, json={"access_token": "a"}), "unreadable answer"),
+    ],
+)
+async def test_a_failed_refresh_is_exit_4_and_keeps_the_file(
+    clean_env: Path, answer: httpx.Response, says: str
+) -> None:
+    settings = oauth_settings(clean_env)
+    old = expiring_login(settings)
+    with pytest.raises(TraktUnavailableError, match=re.escape(says)):
+        await get_with(TraktAuth(settings), OAuthAnswers(answer))
+    assert TokenStore(settings.paths.token_file).load() == old
+
+
+async def test_a_refreshed_pair_is_saved_keeping_the_username(clean_env: Path) -> None:
+    settings = oauth_settings(clean_env)
+    expiring_login(settings)
+    fresh = {"access_token": "new-a", "refresh_token": "new-r", "expires_in": 7776000}
+    clock = Clock(now=time.time())
+    answer = await get_with(
+        TraktAuth(settings, clock=clock), OAuthAnswers(httpx.Response(200, json=fresh))
+    )
+    assert answer.request.headers["Authorization"] == "Bearer new-a"
+    saved = TokenStore(settings.paths.token_file).load()
+    assert saved == Token("new-a", "new-r", int(clock.now), 7776000, "edge-user")
+
+
+def test_unreadable_token_files_are_exit_3_naming_the_file(clean_env: Path) -> None:
+    folder = clean_env / "token.json"
+    folder.mkdir()  # a directory where the file should be
+    with pytest.raises(AuthError, match=r"cannot read the saved Trakt login .*token\.json"):
+        TokenStore(folder).load()
+    broken = clean_env / "broken.json"
+    broken.write_text('{"access_token": "a"}')
+    with pytest.raises(AuthError, match=r"broken\.json is unreadable \(no refresh_token\)") as info:
+        TokenStore(broken).load()
+    assert info.value.hint == "Run `trakt-export auth login` to replace it."
+
+
+def test_a_token_that_cannot_be_saved_is_an_output_error(clean_env: Path) -> None:
+    blocker = clean_env / "file"
+    blocker.write_text("")
+    with pytest.raises(OutputError, match="cannot save the Trakt login"):
+        TokenStore(blocker / "token.json").save(Token("a", "r", 1, 2))
+
+
+def test_the_token_file_says_only_what_it_knows(clean_env: Path) -> None:
+    bare = Token("a", "r", 1, 2).to_json()
+    assert bare == {
+        "access_token": "a",
+        "token_type": "bearer",
+        "refresh_token": "r",
+        "created_at": 1,
+        "expires_in": 2,
+    }
+    full = Token("a", "r", 1, 2, "u", "public").to_json()
+    assert (full["username"], full["scope"]) == ("u", "public")
+    assert "secret" not in repr(Token("secret-a", "secret-r", 1, 2))

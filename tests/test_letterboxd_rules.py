@@ -69,7 +69,7 @@ def test_history_rewatch_and_rating_cells() -> None:
         HistoryEvent(2, at("2024-01-05T10:00:00"), "watch", A),
     ]
     rows = letterboxd.history_rows(events, [MovieRating(A, 8, None)], UTCZ)
-    header, lines = letterboxd.movie_lines(rows)
+    _, lines = letterboxd.movie_lines(rows)
     assert lines == [
         "Same,2000,tt1,11,2024-01-01,8,false\r\n",
         "Same,2000,tt1,11,2024-01-05,8,true\r\n",

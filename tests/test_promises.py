@@ -832,3 +832,56 @@ def test_the_token_file_says_only_what_it_knows(clean_env: Path) -> None:
     full = Token("a", "r", 1, 2, "u", "public").to_json()
     assert (full["username"], full["scope"]) == ("u", "public")
     assert "secret" not in repr(Token("secret-a", "secret-r", 1, 2))
+
+
+class VirtualClock(Clock):
+    """Concurrent virtual time: `sleep` parks the task; when all are parked, time jumps to the
+    earliest deadline (as tests/test_engine.py's), so overlapping requests really overlap."""
+
+    def __init__(self, now: float = START) -> None:
+        super().__init__(now)
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._runner: asyncio.Task[None] | None = None
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        wake: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.now + max(seconds, 0.0), len(self.sleeps), wake))
+        self._sleepers.sort(key=lambda s: (s[0], s[1]))
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.get_running_loop().create_task(self._advance())
+        await wake
+
+    async def _advance(self) -> None:
+        while self._sleepers:
+            for _ in range(50):
+                await asyncio.sleep(0)
+            deadline, _, wake = self._sleepers.pop(0)
+            self.now = max(self.now, deadline)
+            wake.set_result(None)
+
+
+async def test_a_429_pauses_every_worker_not_only_the_one_told(clean_env: Path) -> None:
+    clock = VirtualClock()
+    sent: list[tuple[str, float]] = []
+
+    class Slow(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent.append((request.url.path, clock.now - START))
+            await clock.sleep(1.0)
+            if request.url.path == "/a" and len(sent) == 1:
+                return httpx.Response(429, headers={"Retry-After": "30"}, json={})
+            return httpx.Response(200, json=[])
+
+    async with build_client(
+        settings_for(clean_env), transport=Slow(), cache_mode="off", sleep=clock.sleep, clock=clock
+    ) as http:
+
+        async def later() -> None:
+            await clock.sleep(2.0)  # after the 429 came back, before its retry
+            await http.get("/b")
+
+        await asyncio.gather(http.get("/a"), later())
+    assert sent[0] == ("/a", 0.0)
+    assert {path for path, t in sent[1:] if t < 31.0} == set()  # paused until 1 + 30
+    assert sorted(path for path, _ in sent[1:]) == ["/a", "/b"]

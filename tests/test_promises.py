@@ -12,6 +12,7 @@ import gzip
 import json
 import random
 import re
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from trakt_export.auth import Token, TokenStore, TraktAuth
+from trakt_export import __version__
+from trakt_export.auth import Token, TokenStore, TraktAuth, build_auth
 from trakt_export.cache import HINT, APICache, cache_directory
 from trakt_export.client import build_client
 from trakt_export.config import Settings, resolve
@@ -452,12 +454,13 @@ async def get_with(auth: TraktAuth, transport: httpx.AsyncBaseTransport) -> http
         return await http.get("/sync/watched/movies")
 
 
-def oauth_settings(home: Path) -> Settings:
+def oauth_settings(home: Path, **env: str) -> Settings:
     return resolve(
         env={
             "TRAKT_EXPORT_HOME": str(home),
             "TRAKT_EXPORT_CLIENT_ID": CLIENT,
             "TRAKT_EXPORT_CLIENT_SECRET": SECRET,
+            **env,
         }
     )
 
@@ -538,6 +541,7 @@ def test_token_files_need_whole_numbers_and_both_tokens(clean_env: Path) -> None
     for broken in (
         {**good, "access_token": ""},
         {**good, "refresh_token": None},
+        {**good, "refresh_token": ""},
         {**good, "expires_in": True},
         {**good, "expires_in": 1.5},
         {**good, "created_at": "1"},
@@ -546,7 +550,8 @@ def test_token_files_need_whole_numbers_and_both_tokens(clean_env: Path) -> None
         with pytest.raises(ValueError):
             Token.from_json(broken)
     assert Token.from_json({**good, "created_at": None}, now=42.9).created_at == 42
-    assert Token.from_json({**good, "username": "", "scope": 3}).username is None
+    odd = Token.from_json({**good, "username": "", "scope": 3})
+    assert odd.username is None and odd.scope is None
     path = clean_env / "token.json"
     TokenStore(path).save(Token("a", "r", 1, 2, "u", "public"))
     assert TokenStore(path).load() == Token("a", "r", 1, 2, "u", "public")
@@ -735,11 +740,13 @@ class OAuthAnswers(httpx.AsyncBaseTransport):
     def __init__(self, *answers: httpx.Response) -> None:
         self.answers = list(answers)
         self.bodies: list[dict[str, Any]] = []
+        self.agents: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/oauth/token":
             await request.aread()
             self.bodies.append(json.loads(request.content))
+            self.agents.append(request.headers.get("User-Agent", ""))
             return self.answers.pop(0)
         return httpx.Response(200, json=[])
 
@@ -788,17 +795,20 @@ async def test_a_failed_refresh_is_exit_4_and_keeps_the_file(
     assert TokenStore(settings.paths.token_file).load() == old
 
 
-async def test_a_refreshed_pair_is_saved_keeping_the_username(clean_env: Path) -> None:
-    settings = oauth_settings(clean_env)
+@pytest.mark.parametrize("auth_url", ["https://auth.trakt.example", "https://auth.trakt.example/"])
+async def test_a_refreshed_pair_is_saved_keeping_the_username(
+    clean_env: Path, auth_url: str
+) -> None:
+    settings = oauth_settings(clean_env, TRAKT_EXPORT_AUTH_URL=auth_url)
     expiring_login(settings)
     fresh = {"access_token": "new-a", "refresh_token": "new-r", "expires_in": 7776000}
     clock = Clock(now=time.time())
-    answer = await get_with(
-        TraktAuth(settings, clock=clock), OAuthAnswers(httpx.Response(200, json=fresh))
-    )
+    net = OAuthAnswers(httpx.Response(200, json=fresh))
+    answer = await get_with(TraktAuth(settings, clock=clock), net)
     assert answer.request.headers["Authorization"] == "Bearer new-a"
     saved = TokenStore(settings.paths.token_file).load()
     assert saved == Token("new-a", "new-r", int(clock.now), 7776000, "edge-user")
+    assert net.agents == [f"trakt-export/{__version__}"]
 
 
 def test_unreadable_token_files_are_exit_3_naming_the_file(clean_env: Path) -> None:
@@ -885,3 +895,28 @@ async def test_a_429_pauses_every_worker_not_only_the_one_told(clean_env: Path) 
     assert sent[0] == ("/a", 0.0)
     assert {path for path, t in sent[1:] if t < 31.0} == set()  # paused until 1 + 30
     assert sorted(path for path, _ in sent[1:]) == ["/a", "/b"]
+
+
+@pytest.mark.parametrize(("margin", "refreshed"), [(None, 1), (10.0, 0)])
+async def test_the_clock_and_margin_given_are_the_ones_used(
+    clean_env: Path, margin: float | None, refreshed: int
+) -> None:
+    clock = Clock()
+    fake = FakeTrakt(edge(), client_id=CLIENT, client_secret=SECRET, clock=clock)
+    settings = oauth_settings(clean_env)
+    token = login(settings, fake, lifetime=3600)
+    clock.now = token.expires_at - 100  # 100 s left: inside 5 minutes, outside 10 s
+    if margin is None:
+        auth = build_auth(settings, clock=clock)
+        assert isinstance(auth, TraktAuth)
+    else:
+        auth = TraktAuth(settings, clock=clock, margin=margin)
+    assert (await get_with(auth, fake.transport())).status_code == 200
+    assert oauth_state(fake).refreshes == refreshed
+
+
+def test_the_token_folder_is_private_and_made_whole(clean_env: Path) -> None:
+    path = clean_env / "a" / "b" / "token.json"
+    TokenStore(path).save(Token("a", "r", 1, 2))
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -422,12 +422,6 @@ async def test_hits_and_misses_are_counted_per_kind(clean_env: Path) -> None:
     assert (people["hits"], people["misses"], people["entries"]) == (0, 1, 1)
     assert people["hit_rate"] == 0.0 and figures["expired"] == 0
     assert sync["size_bytes"] == people["size_bytes"] == len(b"[]")  # the body, per kind
-    await fetch(settings, net, clock, hinted("settings"), hinted("settings"), hinted("settings"))
-    cache = APICache(cache_directory(settings), settings.cache.ttl_hours, now=clock)
-    try:
-        assert cache.stats()["by_kind"]["settings"]["hit_rate"] == 0.6667  # rounded to 4
-    finally:
-        cache.close()
     clock.now += settings.cache.ttl_hours["sync"] * 3600.0 + 1  # sync: 24 h, people: a week
     cache = APICache(cache_directory(settings), settings.cache.ttl_hours, now=clock)
     try:
@@ -437,6 +431,12 @@ async def test_hits_and_misses_are_counted_per_kind(clean_env: Path) -> None:
         assert cache.stats()["entries"] == 1
         assert cache.clear() == 1
         assert cache.stats()["hits"] == 0
+    finally:
+        cache.close()
+    await fetch(settings, net, clock, hinted("settings"), hinted("settings"), hinted("settings"))
+    cache = APICache(cache_directory(settings), settings.cache.ttl_hours, now=clock)
+    try:
+        assert cache.stats()["by_kind"]["settings"]["hit_rate"] == 0.6667  # rounded to 4
     finally:
         cache.close()
 

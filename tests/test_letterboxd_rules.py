@@ -8,7 +8,10 @@ import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from trakt_export import letterboxd
+from trakt_export.errors import UsageError
 from trakt_export.models import HistoryEvent, Movie, MovieRating, WatchedMovie, WatchlistMovie
 
 UTCZ = ZoneInfo("UTC")
@@ -108,11 +111,12 @@ def test_watchlist_keeps_the_first_rank_of_a_film_and_quotes_cells() -> None:
         WatchlistMovie(A, 2, None),
         WatchlistMovie(B, 1, None),
         WatchlistMovie(odd, 2, None),
+        WatchlistMovie(C, 9, None),  # after the duplicate: still listed
     ]
     header, lines = letterboxd.watchlist_lines(items)
     assert lines[:2] == ["Same,2000,tt2,22\r\n", "Same,2000,tt1,11\r\n"]
     assert lines[2] == '"A ""quoted"", title\nwith a newline",,,\r\n'
-    assert len(lines) == 3
+    assert lines[3:] == ["same,,,\r\n"]
     parsed = list(csv.reader(io.StringIO(header + "".join(lines))))
     assert parsed[3] == ['A "quoted", title\nwith a newline', "", "", ""]
 
@@ -124,3 +128,14 @@ def test_directors_cell_is_empty_when_unknown() -> None:
     header, lines = letterboxd.movie_lines(rows, directors=True)
     assert header.endswith(",Rewatch,Directors\r\n")
     assert lines == ["Same,2000,tt1,11,2024-01-01,,false,\r\n"]
+
+
+def test_a_row_too_big_for_max_bytes_is_named_with_its_size() -> None:
+    with pytest.raises(UsageError) as info:
+        letterboxd.split_parts("H\r\n", ["abcd\r\n"], 0, 8)
+    assert info.value.message == (
+        "max_bytes = 8 is smaller than one CSV row (9 bytes with the header)."
+    )
+    assert info.value.hint == (
+        "Raise --max-bytes (or [export] max_bytes), or set it to 0 for no limit."
+    )

@@ -26,7 +26,13 @@ from trakt_export.auth import Token, TokenStore, TraktAuth, build_auth
 from trakt_export.cache import HINT, APICache, cache_directory
 from trakt_export.client import build_client
 from trakt_export.config import Settings, resolve
-from trakt_export.errors import AuthError, OutputError, RateLimitError, TraktUnavailableError
+from trakt_export.errors import (
+    AuthError,
+    MalformedDataError,
+    OutputError,
+    RateLimitError,
+    TraktUnavailableError,
+)
 from trakt_export.fake import FakeTrakt, edge
 from trakt_export.fake.oauth import oauth_state
 from trakt_export.progress import RunStats
@@ -114,7 +120,7 @@ async def test_a_post_is_sent_exactly_once_whatever_happens(clean_env: Path, fai
         assert answer.status_code == 503
     else:
         net = Scripted(clock, error=httpx.ConnectError("refused"))
-        with pytest.raises(TraktUnavailableError, match="could not reach Trakt"):
+        with pytest.raises(TraktUnavailableError, match=r"could not reach Trakt at .*: refused$"):
             await send(settings_for(clean_env), net, clock, "POST", "/oauth/token")
     assert [m for _, m, _ in net.sent] == ["POST"]
     assert clock.sleeps == []
@@ -309,6 +315,7 @@ async def test_a_retry_after_date_is_honoured(clean_env: Path) -> None:
     answer = await send(settings_for(clean_env), net, clock)
     assert answer.status_code == 200
     assert net.sent[1][0] - START == pytest.approx(10.0)
+    assert clock.sleeps[0] == pytest.approx(10.0)  # the retry itself waits, on our clock
 
 
 # ----- the cache ------------------------------------------------------------------------------
@@ -927,3 +934,17 @@ def test_the_token_folder_is_private_and_made_whole(clean_env: Path) -> None:
     TokenStore(path).save(Token("a", "r", 1, 2))
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_a_body_cut_every_time_is_malformed_data_after_the_tries(clean_env: Path) -> None:
+    clock = Clock()
+    headers = {"content-type": "application/json"}
+    net = Scripted(clock, lambda request: httpx.Response(200, content=b"[{", headers=headers))
+    told = Told()
+    settings = settings_for(clean_env, TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="3")
+    async with build_client(
+        settings, transport=net, cache_mode="off", sleep=clock.sleep, clock=clock, observer=told
+    ) as http:
+        with pytest.raises(MalformedDataError, match=r"invalid JSON at /sync/x \(3 tries\)"):
+            await http.get("/sync/x")
+    assert [r for _, _, r in told.retries] == ["invalid JSON (truncated body)"] * 2

@@ -24,7 +24,7 @@ import pytest
 from trakt_export import __version__
 from trakt_export.auth import Token, TokenStore, TraktAuth, build_auth
 from trakt_export.cache import HINT, APICache, cache_directory
-from trakt_export.client import build_client
+from trakt_export.client import build_client, error_for_status
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import (
     AuthError,
@@ -163,6 +163,9 @@ async def test_transient_statuses_are_retried_up_to_max_attempts(
     else:
         answer = await send(settings, net, clock, stats=stats)
         assert answer.status_code == code
+        failure = error_for_status(answer)
+        assert failure is not None and f"({code} at GET /sync" in failure.message
+        assert failure.message.endswith(") after 4 attempts.")
     assert len(net.sent) == stats.requests == 4
     assert stats.retries == len(clock.sleeps) == 3
 

@@ -951,3 +951,24 @@ async def test_a_body_cut_every_time_is_malformed_data_after_the_tries(clean_env
         with pytest.raises(MalformedDataError, match=r"invalid JSON at /sync/x \(3 tries\)"):
             await http.get("/sync/x")
     assert [r for _, _, r in told.retries] == ["invalid JSON (truncated body)"] * 2
+
+
+async def test_a_send_after_a_pause_still_counts_against_the_budget(clean_env: Path) -> None:
+    clock = Clock()
+    until = "2023-11-14T22:14:00Z"  # START + 40 s
+    answers = iter([status(200, **{"X-Ratelimit": '{"remaining": 0, "until": "' + until + '"}'})])
+    net = Scripted(clock, lambda request: next(answers, status(200))(request))
+    settings = settings_for(
+        clean_env,
+        TRAKT_EXPORT_NETWORK_REQUESTS_PER_WINDOW="2",
+        TRAKT_EXPORT_NETWORK_WINDOW_SECONDS="10",
+    )
+    async with build_client(
+        settings, transport=net, cache_mode="off", sleep=clock.sleep, clock=clock
+    ) as http:
+        for _ in range(5):
+            await http.get("/sync/history/movies")
+    times = [t for t, _, _ in net.sent]
+    assert times[1] - START == pytest.approx(40.0)
+    for start in times:
+        assert sum(1 for t in times if start <= t < start + 10.0) <= 2

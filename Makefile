@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench mutants clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,5 +37,27 @@ test: lint typecheck pytest
 bench: $(STAMP_RUN)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/export_bench.py
 
+# Mutation testing, on demand (never in CI or `make test`): [tool.mutmut] in pyproject.toml says
+# which modules and which fast tests. One module at a time, one worker (shared machine), each
+# within MUTANTS_BUDGET seconds; a module cut short keeps its unchecked mutants for the next run
+# (mutmut resumes). `make mutants MUTANTS=retry` runs one module. Results: mutmut results / show.
+# mutmut lives in its own venv (.venv-mutants): see the `mutants` extra in pyproject.toml.
+MUTANTS ?= retry ratelimit cache letterboxd auth
+MUTANTS_BUDGET ?= 900
+MBIN := .venv-mutants/bin
+$(MBIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-mutants
+	$(MBIN)/python -m pip install --quiet --quiet -e '.[dev,mutants]'
+	touch $@
+mutants: $(MBIN)/.installed
+	@for m in $(MUTANTS); do \
+		echo "== mutants of trakt_export/$$m.py"; \
+		PATH="$(CURDIR)/$(MBIN):$$PATH" timeout $(MUTANTS_BUDGET) $(MBIN)/mutmut run \
+			--max-children 1 "trakt_export.$$m.*" > /dev/null 2>&1 \
+			|| echo "   (stopped by MUTANTS_BUDGET or failed: see mutmut results)"; \
+	done
+	@$(MBIN)/mutmut results --all true 2>/dev/null \
+		| sed -n 's/^ *trakt_export\.\([a-z]*\)\..*: \(.*\)$$/\1 \2/p' | sort | uniq -c
+
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-mutants .mypy_cache .pytest_cache .ruff_cache mutants

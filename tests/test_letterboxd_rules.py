@@ -8,10 +8,7 @@ import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from trakt_export import letterboxd
-from trakt_export.errors import UsageError
 from trakt_export.models import HistoryEvent, Movie, MovieRating, WatchedMovie, WatchlistMovie
 
 UTCZ = ZoneInfo("UTC")
@@ -130,12 +127,11 @@ def test_directors_cell_is_empty_when_unknown() -> None:
     assert lines == ["Same,2000,tt1,11,2024-01-01,,false,\r\n"]
 
 
-def test_a_row_too_big_for_max_bytes_is_named_with_its_size() -> None:
-    with pytest.raises(UsageError) as info:
-        letterboxd.split_parts("H\r\n", ["abcd\r\n"], 0, 8)
-    assert info.value.message == (
-        "max_bytes = 8 is smaller than one CSV row (9 bytes with the header)."
-    )
-    assert info.value.hint == (
-        "Raise --max-bytes (or [export] max_bytes), or set it to 0 for no limit."
-    )
+def test_a_row_too_big_for_max_bytes_is_alone_and_exactly_fitting_rows_share() -> None:
+    # 9 bytes with the header: a part of its own; 8 bytes fits the limit exactly, together.
+    assert letterboxd.split_parts("H\r\n", ["abcd\r\n", "ab\r\n", "cd\r\n"], 0, 8) == [
+        "H\r\nabcd\r\n",
+        "H\r\nab\r\n",
+        "H\r\ncd\r\n",
+    ]
+    assert letterboxd.split_parts("H\r\n", ["a\r\n", "b\r\n"], 0, 9) == ["H\r\na\r\nb\r\n"]

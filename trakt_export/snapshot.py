@@ -10,7 +10,7 @@ the listing's cached snapshot, and `drop()` deletes them. So no run leaves a bad
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 
@@ -82,6 +82,21 @@ def item_key(endpoint: str, item: Any) -> object:
     if isinstance(trakt, int) and not isinstance(trakt, bool):
         return (kind, trakt)
     return None
+
+
+def item_keys(endpoint: str, items: list[Any]) -> list[object]:
+    """`item_key` of every item of a page; a history page (the hot path: 100k plays) reads each
+    item's `id` directly, the endpoint looked at once per page."""
+    if _is_history(endpoint):
+        return [_whole(item.get("id")) if isinstance(item, dict) else None for item in items]
+    return [item_key(endpoint, item) for item in items]
+
+
+def model_keys(endpoint: str) -> Callable[[Any], object]:
+    """`model_key` bound to one endpoint (looked at once per listing, not once per item)."""
+    if _is_history(endpoint):
+        return lambda item: getattr(item, "history_id", 0) or None
+    return lambda item: model_key(endpoint, item)
 
 
 def model_key(endpoint: str, item: Any) -> object:

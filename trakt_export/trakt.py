@@ -28,7 +28,7 @@ from trakt_export.errors import (
     TraktExportError,
 )
 from trakt_export.progress import NullObserver, Observer
-from trakt_export.snapshot import Stage, item_key, model_key, signature
+from trakt_export.snapshot import Stage, item_keys, model_keys, signature
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,7 @@ class _Read:
             self.signature = signature(raw, self.announced)
         live = not response.extensions.get("from_cache")
         del response
-        keys = [item_key(self.endpoint, item) for item in raw]
+        keys = item_keys(self.endpoint, raw)
         items = self.parse(raw) if self.parse else raw
         api._observer.advance(self.endpoint)
         result = self.pages[number] = _Page(len(raw), keys, items, live)
@@ -247,12 +247,14 @@ class _Read:
                     served += 1
                     if key is not None:
                         seen.add(key)
-        keyed = model_key if self.parse else item_key
+        keyed = model_keys(self.endpoint) if self.parse else None
         kept: set[object] = set()
         items: list[Any] = []
         for number in sorted(self.pages):
-            for item in self.pages[number].items:
-                key = keyed(self.endpoint, item)
+            page = self.pages[number]
+            # raw items: the page's keys already; parsed ones: their models' identity
+            keys = page.keys if keyed is None else map(keyed, page.items)
+            for item, key in zip(page.items, keys, strict=True):
                 if key is not None:
                     if key in kept:
                         continue

@@ -162,7 +162,8 @@ def _read(path: Path, archive: zipfile.ZipFile, member: str) -> Any:
         raise InputError(f"{path}: {member} is not valid JSON ({exc}).", DOWNLOAD_HINT) from None
 
 
-def _load(path: Path, archive: zipfile.ZipFile, member: str) -> list[Any]:
+def load_list(path: Path, archive: zipfile.ZipFile, member: str) -> list[Any]:
+    """One member's JSON list of items (exit 2 naming it when damaged, not JSON or no list)."""
     data = _read(path, archive, member)
     if not isinstance(data, list):
         raise InputError(f"{path}: {member} is not a list of items.", DOWNLOAD_HINT)
@@ -300,6 +301,6 @@ def read_zip(
             parse = functools.partial(parser, films=films, skipped=skipped)
             items: list[Any] = []
             for member in found:
-                items += _parse(path, member, parse, _load(path, archive, member))
+                items += _parse(path, member, parse, load_list(path, archive, member))
             setattr(data, attr, items)
         return data

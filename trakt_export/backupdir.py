@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from trakt_export.errors import OutputError, UsageError
+from trakt_export.output import current_umask
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def put_in_place(staging: Path, target: Target) -> None:
     aside first and its files (only those its manifest lists) removed once the new one is in."""
     from trakt_export.signals import checkpoint, held
 
-    os.chmod(staging, 0o755 & ~_umask())
+    os.chmod(staging, 0o755 & ~current_umask())
     if target.replaces is None:
         os.rename(staging, target.path)
         return
@@ -176,12 +177,6 @@ def remove_backup(directory: Path, manifest: Mapping[str, Any]) -> None:
 def discard(staging: Path) -> None:
     if staging.exists():
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 @dataclass(slots=True)

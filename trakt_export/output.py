@@ -43,11 +43,16 @@ def _fail(path: Path, exc: OSError) -> OutputError:
     )
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting and restoring it: there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _file_mode() -> int:
     """0666 minus the umask: what a plain open() would have created (mkstemp uses 0600)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
+    return 0o666 & ~current_umask()
 
 
 def _stage(path: Path, write: Callable[[BinaryIO], object], mode: int | None) -> str:

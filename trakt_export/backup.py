@@ -94,7 +94,7 @@ HIDDEN_KEYS = (
 COMMENT_KEYS = tuple(
     f"{s}.commented_at" for s in ("movies", "shows", "seasons", "episodes", "lists")
 )
-LIST_KEYS = ("lists.updated_at",)
+LIST_KEYS = ACTIVITY_KEYS["lists"]  # lists.json and every list's items
 REFUSED = {401: "not authorized", 403: "forbidden", 404: "not found", 426: "needs Trakt VIP"}
 
 
@@ -157,7 +157,7 @@ def plan(api: TraktAPI) -> tuple[list[Part], list[str]]:
         parts.append(Part(f"{stem}.json", path, ACTIVITY_KEYS.get(endpoint, ()), cap))
     parts += [
         Part("lists.json", f"{base}/lists", LIST_KEYS),
-        Part("favorites.json", f"{base}/favorites", ("favorites.updated_at",)),
+        Part("favorites.json", f"{base}/favorites", ACTIVITY_KEYS["favorites"]),
         Part("comments.json", f"{base}/comments/all/all?include_replies=true", COMMENT_KEYS),
         Part("notes.json", f"{base}/notes", ("notes.updated_at",)),
         Part("profile.json", f"{base}?extended=full", paged=False),

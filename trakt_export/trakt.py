@@ -60,7 +60,7 @@ ACTIVITY_KEYS: dict[str, tuple[str, ...]] = {
     "watchlist": ("movies.watchlisted_at", "shows.watchlisted_at", "watchlist.updated_at"),
     "watchlist/movies": ("movies.watchlisted_at", "watchlist.updated_at"),
     "watchlist/shows": ("shows.watchlisted_at", "watchlist.updated_at"),
-    "comments/all/movies?include_replies=false": ("movies.commented_at",),
+    "comments/all/movies?include_replies=false": ("movies.commented_at",),  # reviews.py
     "lists": ("lists.updated_at",),  # also every `lists/{id}/items` (see activity_stamp)
     "favorites": ("favorites.updated_at",),
 }

@@ -83,7 +83,7 @@ def _watch_run(ctx: typer.Context) -> None:
     import logging
     import time
 
-    from trakt_export.report import WarningCounter
+    from trakt_export.console import WarningCounter
 
     started = time.time()
     counter = WarningCounter()

@@ -21,7 +21,6 @@ from trakt_export.errors import TraktExportError
 if TYPE_CHECKING:
     from trakt_export.config import Settings
     from trakt_export.metrics import Metrics
-    from trakt_export.report import WarningCounter
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -48,6 +47,18 @@ def say(message: str) -> None:
     if not STATE.quiet:
         sys.stderr.write(message + "\n")
         sys.stderr.flush()
+
+
+class WarningCounter(logging.Handler):
+    """Counts the warning records of a run (the summary line's `N warnings`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.count += 1
 
 
 class _StderrHandler(logging.Handler):

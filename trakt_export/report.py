@@ -25,18 +25,6 @@ KEEP_RUNS = 20
 SCHEMA_VERSION = 1
 
 
-class WarningCounter(logging.Handler):
-    """Counts the warning records of a run (the summary line's `N warnings`)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.count = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno == logging.WARNING:
-            self.count += 1
-
-
 def _stamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 

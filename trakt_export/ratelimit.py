@@ -171,13 +171,8 @@ class RateLimiter:
         if until - self.clock() <= MOMENT or until <= self._reported:
             return
         self._reported = until
-        wall_until = self._to_wall(until)
-        log.debug("every request waits until %s UTC: %s", _hhmmss(wall_until), reason)
-        self.observer.paused(wall_until, reason)
-
-
-def _hhmmss(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S")
+        # the -v line of the pause is the observer's (metrics.MetricsObserver), written once
+        self.observer.paused(self._to_wall(until), reason)
 
 
 def too_long(wait: float, cap: float, now: float) -> RateLimitError:

@@ -82,13 +82,15 @@ def activity_stamp(
     )
     if not keys:
         return None
-    values = []
-    for dotted in keys:
-        node: Any = activities
-        for part in dotted.split("."):
-            node = node.get(part) if isinstance(node, Mapping) else None
-        values.append(str(node))
-    return "|".join(values)
+    return "|".join(str(activity_value(activities, dotted)) for dotted in keys)
+
+
+def activity_value(activities: Mapping[str, Any], dotted: str) -> Any:
+    """One last_activities stamp by its dotted key (`movies.watched_at`); None when absent."""
+    node: Any = activities
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,13 +446,11 @@ class TraktAPI:
         went out beside last_activities, so a change between the two would go unseen by the
         re-check. Stamps within CLOCK_SLACK of the round (either way: clocks differ) say so."""
         for dotted in ACTIVITY_KEYS.get(endpoint, ()):
-            node: Any = self.activities
-            for part in dotted.split("."):
-                node = node.get(part) if isinstance(node, Mapping) else None
             try:
-                moment = datetime.fromisoformat(str(node)).timestamp()
+                stamp = datetime.fromisoformat(str(activity_value(self.activities, dotted)))
             except ValueError:
                 continue
+            moment = stamp.timestamp()
             if sent - CLOCK_SLACK <= moment <= answered + CLOCK_SLACK:
                 return True
         return False

@@ -118,8 +118,7 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     try:
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        _unlink_quietly(Path(tmp))
         raise
     fsync_dir(path.parent)
 

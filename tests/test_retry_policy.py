@@ -28,6 +28,7 @@ from tests.test_engine import (
 from trakt_export.backoff import STRATEGIES, backoff_wait
 from trakt_export.circuit import CircuitOpen
 from trakt_export.client import build_client
+from trakt_export.config import Settings
 from trakt_export.errors import (
     MalformedDataError,
     RateLimitError,
@@ -150,12 +151,8 @@ async def test_other_4xx_are_answered_once(clean_env: Path, status: int) -> None
     assert clock.now == START
 
 
-@pytest.mark.parametrize("fault", ["503", "drop"])
-async def test_the_refresh_post_is_never_sent_twice(clean_env: Path, fault: str) -> None:
-    """The refresh token is single-use: the retry layer never repeats a failed refresh POST
-    (nor the GET waiting for it)."""
-    from trakt_export.auth import build_auth
-
+def failing_refresh(clean_env: Path, fault: str) -> tuple[FakeTrakt, Settings]:
+    """A saved login inside the refresh margin, and a fake whose refresh POST fails."""
     fake = FakeTrakt(edge(), client_id=CLIENT, client_secret=SECRET)
     settings = settings_for(clean_env, TRAKT_EXPORT_CLIENT_SECRET=SECRET)
     save_login(settings, fake, "edge-user", lifetime=60)  # inside the refresh margin
@@ -163,10 +160,24 @@ async def test_the_refresh_post_is_never_sent_twice(clean_env: Path, fault: str)
         fake.faults.fail_next(5, 503, path_prefix="/oauth/token")
     else:
         fake.faults.drop_next(5)
+    return fake, settings
+
+
+def refreshing_client(settings: Settings, fake: FakeTrakt) -> httpx.AsyncClient:
+    from trakt_export.auth import build_auth
+
     clock = VirtualClock()
-    async with build_client(
+    return build_client(
         settings, auth=build_auth(settings), sleep=clock.sleep, transport=fake.transport()
-    ) as http:
+    )
+
+
+@pytest.mark.parametrize("fault", ["503", "drop"])
+async def test_the_refresh_post_is_never_sent_twice(clean_env: Path, fault: str) -> None:
+    """The refresh token is single-use: the retry layer never repeats a failed refresh POST
+    (nor the GET waiting for it)."""
+    fake, settings = failing_refresh(clean_env, fault)
+    async with refreshing_client(settings, fake) as http:
         with pytest.raises(TraktUnavailableError) as caught:
             await TraktAPI(http, user=None, concurrency=1).get("/sync/last_activities")
     assert caught.value.exit_code == 4
@@ -180,22 +191,10 @@ async def test_concurrent_requests_never_send_a_failed_refresh_token_again(
 ) -> None:
     """Two requests waiting for the same refresh (last_activities and settings go out together):
     when the refresh POST fails, the second must not send the same single-use token again."""
-    from trakt_export.auth import build_auth
-
-    fake = FakeTrakt(edge(), client_id=CLIENT, client_secret=SECRET)
-    settings = settings_for(clean_env, TRAKT_EXPORT_CLIENT_SECRET=SECRET)
-    save_login(settings, fake, "edge-user", lifetime=60)  # inside the refresh margin
-    if fault == "503":
-        fake.faults.fail_next(5, 503, path_prefix="/oauth/token")
-    else:
-        fake.faults.drop_next(5)
-    clock = VirtualClock()
-    async with build_client(
-        settings, auth=build_auth(settings), sleep=clock.sleep, transport=fake.transport()
-    ) as http:
-        api = TraktAPI(http, user=None, concurrency=2)
+    fake, settings = failing_refresh(clean_env, fault)
+    async with refreshing_client(settings, fake) as http:
         with pytest.raises(TraktUnavailableError):
-            await api.start()
+            await TraktAPI(http, user=None, concurrency=2).start()
     assert fake.stats.by_path["POST /oauth/token"] == 1
 
 

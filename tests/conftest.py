@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from trakt_export.fake import FakeTrakt, edge
+
 # CI explores the same examples every run (no flaky reds); locally each run explores anew.
 settings.register_profile("ci", derandomize=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
@@ -36,6 +38,18 @@ def fresh_logging() -> Iterator[None]:
     yield
     logger.handlers[:] = handlers
     logger.setLevel(level)
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTrakt]:
+    """The edge dataset served on loopback, the environment pointing at it (CLI tests; a test
+    module needing another account or dataset defines its own `served`)."""
+    fake = FakeTrakt(edge(), client_id="test-client")
+    with fake.serve() as url:
+        monkeypatch.setenv("TRAKT_EXPORT_API_URL", url)
+        monkeypatch.setenv("TRAKT_EXPORT_AUTH_URL", url)
+        monkeypatch.setenv("TRAKT_EXPORT_CLIENT_ID", "test-client")
+        yield fake
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,20 +9,10 @@ from typer.testing import CliRunner
 
 from trakt_export import __version__
 from trakt_export.cli import app
-from trakt_export.fake import FakeTrakt, edge
+from trakt_export.fake import FakeTrakt
 
 CLIENT = "test-client"
 runner = CliRunner()
-
-
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTrakt]:
-    fake = FakeTrakt(edge(), client_id=CLIENT)
-    with fake.serve() as url:
-        monkeypatch.setenv("TRAKT_EXPORT_API_URL", url)
-        monkeypatch.setenv("TRAKT_EXPORT_AUTH_URL", url)
-        monkeypatch.setenv("TRAKT_EXPORT_CLIENT_ID", CLIENT)
-        yield fake
 
 
 def login(fake: FakeTrakt, monkeypatch: pytest.MonkeyPatch) -> None:

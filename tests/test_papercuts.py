@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,11 @@ from typer.testing import CliRunner
 from trakt_export.auth import Token, TokenStore
 from trakt_export.cli import app
 from trakt_export.config import resolve
-from trakt_export.fake import FakeTrakt, edge
+from trakt_export.fake import FakeTrakt
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT = "test-client"
 runner = CliRunner()
-
-
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTrakt]:
-    fake = FakeTrakt(edge(), client_id=CLIENT)
-    with fake.serve() as url:
-        monkeypatch.setenv("TRAKT_EXPORT_API_URL", url)
-        monkeypatch.setenv("TRAKT_EXPORT_AUTH_URL", url)
-        monkeypatch.setenv("TRAKT_EXPORT_CLIENT_ID", CLIENT)
-        yield fake
 
 
 def test_auth_status_without_login_says_not_logged_in() -> None:

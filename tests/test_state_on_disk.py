@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,10 @@ from typer.testing import CliRunner
 
 from trakt_export.auth import Token, TokenStore
 from trakt_export.cli import app
-from trakt_export.fake import FakeTrakt, edge
+from trakt_export.fake import FakeTrakt
 
 CLIENT = "test-client"
 runner = CliRunner()
-
-
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTrakt]:
-    fake = FakeTrakt(edge(), client_id=CLIENT)
-    with fake.serve() as url:
-        monkeypatch.setenv("TRAKT_EXPORT_API_URL", url)
-        monkeypatch.setenv("TRAKT_EXPORT_AUTH_URL", url)
-        monkeypatch.setenv("TRAKT_EXPORT_CLIENT_ID", CLIENT)
-        yield fake
 
 
 def warnings(stderr: str) -> list[str]:

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from trakt_export.letterboxd import Row
+from trakt_export.letterboxd import Row, local_date
 from trakt_export.models import Films, Movie, matchable_film, parse_time
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def with_reviews(rows: Sequence[Row], comments: Iterable[FilmComment], zone: Zon
 
 
 def _place(rows: Sequence[Row], indexes: list[int], comment: FilmComment, zone: ZoneInfo) -> int:
-    day = comment.created_at.astimezone(zone).date()
+    day = local_date(comment.created_at, zone)
     dated: list[tuple[date, int]] = [(d, i) for i in indexes if (d := rows[i].watched) is not None]
     for d, i in dated:
         if d == day:

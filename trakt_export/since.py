@@ -18,11 +18,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from trakt_export.errors import UsageError
-from trakt_export.letterboxd import Row
-from trakt_export.models import HistoryEvent, MovieRating
+from trakt_export.letterboxd import Row, local_date
+from trakt_export.models import HistoryEvent, MovieRating, is_unknown_date
 from trakt_export.output import write_atomic
-
-_EPOCH_DAY = date(1970, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +73,9 @@ def save_mark(path: Path, events: Iterable[HistoryEvent], at: datetime) -> None:
 
 
 def _day(event: HistoryEvent, zone: ZoneInfo) -> date | None:
-    if event.watched_at.date() == _EPOCH_DAY:
+    if is_unknown_date(event.watched_at):
         return None  # "watched, date unknown" (SPEC §5): the film's undated row
-    return event.watched_at.astimezone(zone).date()
+    return local_date(event.watched_at, zone)
 
 
 def select(
@@ -109,7 +107,7 @@ def select(
         if when is None:
             return False
         if since.day is not None:
-            return when.astimezone(zone).date() >= since.day
+            return local_date(when, zone) >= since.day
         assert mark is not None
         return when > mark.at
 

@@ -190,3 +190,39 @@ def test_a_budget_above_trakts_warns_once(
         "[network] requests_per_window = 1000 is above Trakt's budget of 500 requests per "
         "5 minutes per account: expect rate-limit pauses (default 450)."
     ]
+
+
+def test_a_pause_in_force_beyond_max_wait_names_its_length_and_end_and_one_within_is_waited(
+    clean_env: Path,
+) -> None:
+    import re
+    from datetime import UTC, datetime
+
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = fake.issue_token("edge-user").access_token
+    settings = settings_for(clean_env, token)
+    fake.faults.force_429(1, retry_after=3600)  # met by this run, recorded for the next
+    with pytest.raises(RateLimitError):
+        run_movies(settings, options(fake.transport(), clock, cache_mode="off"))
+    with pytest.raises(RateLimitError) as caught:
+        run_movies(settings, options(fake.transport(), clock, cache_mode="off"))
+    until = datetime.fromtimestamp(clock.now + 3600, UTC).strftime("%H:%M")
+    message = re.fullmatch(
+        r"Trakt's rate limit holds every request for (\d+) s more \(until (\d\d:\d\d) UTC; "
+        r"(.+)\), longer than max_wait_seconds \(600\)\.",
+        caught.value.message,
+    )
+    assert message is not None, caught.value.message
+    assert (message[1], message[2]) == ("3600", until)
+    assert "earlier run" in message[3]
+    assert (
+        caught.value.hint == f"Try again after {until} UTC (or raise [network] max_wait_seconds)."
+    )
+    assert isinstance(caught.value, RateLimitError)
+    assert caught.value.retry_after == pytest.approx(3600)
+    # The same pause is waited out when max_wait_seconds allows exactly its length.
+    patient = settings_for(clean_env, token, TRAKT_EXPORT_NETWORK_MAX_WAIT_SECONDS="3600")
+    started = clock.now
+    run_movies(patient, options(fake.transport(), clock, cache_mode="off"))
+    assert clock.now - started == pytest.approx(3600, abs=1)

@@ -22,9 +22,17 @@ $(STAMP_DEV): $(BIN)/python pyproject.toml
 demo: $(STAMP_RUN)
 	@PATH="$(CURDIR)/$(BIN):$$PATH" sh scripts/demo.sh
 
-lint: $(STAMP_DEV)
-	$(BIN)/ruff check trakt_export tests benchmarks scripts
-	$(BIN)/ruff format --check trakt_export tests benchmarks scripts
+# import-linter (the layers contract in pyproject.toml) in its own venv: see the `lint` extra.
+LINT_BIN := .venv-lint/bin
+$(LINT_BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv .venv-lint
+	$(LINT_BIN)/python -m pip install --quiet --quiet 'import-linter>=2.4'
+	touch $@
+
+lint: $(STAMP_DEV) $(LINT_BIN)/.installed
+	$(BIN)/ruff check trakt_export trakt_fake tests benchmarks scripts
+	$(BIN)/ruff format --check trakt_export trakt_fake tests benchmarks scripts
+	PYTHONPATH="$(CURDIR)" $(LINT_BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP_DEV)
 	$(BIN)/mypy
@@ -35,7 +43,7 @@ pytest: $(STAMP_DEV)
 test: lint typecheck pytest
 
 bench: $(STAMP_RUN)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python benchmarks/export_bench.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)" $(BIN)/python benchmarks/export_bench.py
 
 # Mutation testing, on demand (never in CI or `make test`): [tool.mutmut] in pyproject.toml says
 # which modules and which fast tests. One module at a time, one worker (shared machine), each
@@ -60,4 +68,4 @@ mutants: $(MBIN)/.installed
 		| sed -n 's/^ *trakt_export\.\([a-z]*\)\..*: \(.*\)$$/\1 \2/p' | sort | uniq -c
 
 clean:
-	rm -rf $(VENV) .venv-mutants .mypy_cache .pytest_cache .ruff_cache mutants
+	rm -rf $(VENV) .venv-mutants .venv-lint .mypy_cache .pytest_cache .ruff_cache mutants

@@ -85,9 +85,9 @@ def timed(argv: Sequence[str], env: dict[str, str] | None = None) -> Run:
 @contextmanager
 def fake_server(dataset: str, latency_ms: int) -> Iterator[str]:
     server = subprocess.Popen(
-        [sys.executable, "-m", "trakt_export.fake", "serve", "--dataset", dataset,
+        [sys.executable, "-m", "trakt_fake", "serve", "--dataset", dataset,
          "--latency-ms", str(latency_ms), "--client-id", CLIENT, "--token", TOKEN],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent,
     )  # fmt: skip
     try:
         assert server.stdout is not None

@@ -4,7 +4,7 @@
 set -eu
 out="${DEMO_OUT:-demo-out}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/trakt-export-demo.XXXXXX")
-python -m trakt_export.fake serve --dataset sample --port 0 \
+PYTHONPATH="$(pwd)${PYTHONPATH:+:$PYTHONPATH}" python -m trakt_fake serve --dataset sample --port 0 \
     --client-id demo-client --token demo-token >"$work/server.out" 2>"$work/server.err" &
 server=$!
 # The server goes whatever ends the script, a closed output pipe included (`make demo | head`):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from trakt_export.cli import app
+from trakt_export.cli.app import app
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"(<!-- help:start -->\n```\n).*?(```\n<!-- help:end -->)", re.S)

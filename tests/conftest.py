@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from trakt_export.fake import FakeTrakt, edge
+from trakt_fake import FakeTrakt, edge
+
+# The fake is a package of the checkout, not of the wheel: subprocesses (`python -m trakt_fake`)
+# find it through PYTHONPATH, as `make demo` and `make bench` do.
+REPO = Path(__file__).resolve().parent.parent
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
+)
 
 # CI explores the same examples every run (no flaky reds); locally each run explores anew.
 settings.register_profile("ci", derandomize=True, deadline=None)

@@ -17,15 +17,15 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from trakt_export.auth import Token, TokenStore, TraktAuth, build_auth
-from trakt_export.cli import app
+from trakt_export.auth.tokens import Token, TokenStore, TraktAuth, build_auth
+from trakt_export.cli.app import app
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import AuthError, PrivateProfileError
-from trakt_export.export import run_movies
-from trakt_export.fake import FakeTrakt, edge, large
-from trakt_export.fake.oauth import oauth_state
-from trakt_export.login import device_login
-from trakt_export.session import Options
+from trakt_export.run.export import run_movies
+from trakt_export.run.login import device_login
+from trakt_export.run.session import Options
+from trakt_fake import FakeTrakt, edge, large
+from trakt_fake.oauth import oauth_state
 
 CLIENT, SECRET = "test-client", "test-secret"
 runner = CliRunner()

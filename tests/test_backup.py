@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from trakt_export.backup import BACKUP_ENDPOINTS, run_backup
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import TraktUnavailableError
-from trakt_export.fake import FakeTrakt, large
-from trakt_export.session import Options
+from trakt_export.run.backup import BACKUP_ENDPOINTS, run_backup
+from trakt_export.run.session import Options
+from trakt_fake import FakeTrakt, large
 
 CLIENT = "test-client"
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)

@@ -14,14 +14,14 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.test_engine import START, VirtualClock, make_fake, options
-from trakt_export.backup import BACKUP_ENDPOINTS, HIDDEN_SECTIONS, run_backup
-from trakt_export.backupdir import sha256
-from trakt_export.cli import app
+from trakt_export.cli.app import app
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import OutputError, PrivateProfileError
-from trakt_export.fake import FakeTrakt, edge, heavy_tv
-from trakt_export.fake.records import Episode
-from trakt_export.session import Options
+from trakt_export.run.backup import BACKUP_ENDPOINTS, HIDDEN_SECTIONS, run_backup
+from trakt_export.run.backupdir import sha256
+from trakt_export.run.session import Options
+from trakt_fake import FakeTrakt, edge, heavy_tv
+from trakt_fake.records import Episode
 
 CLIENT = "test-client"
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -222,7 +222,7 @@ def test_lists_are_read_again_only_when_the_lists_stamp_changes(
 def test_plays_added_while_the_backup_runs_are_read_again_never_half(
     fake: FakeTrakt, settings: Settings, tmp_path: Path
 ) -> None:
-    from trakt_export.fake.mutations import new_plays
+    from trakt_fake.mutations import new_plays
 
     fake.faults.mutate_after(
         1, new_plays(fake, "edge-user", [12, 13]), path_prefix="/sync/history/movies"
@@ -239,7 +239,7 @@ def test_a_backup_whose_data_never_settles_is_exit_4_and_writes_nothing(
     fake: FakeTrakt, settings: Settings, tmp_path: Path
 ) -> None:
     from trakt_export.errors import DataChangingError
-    from trakt_export.fake.mutations import new_plays
+    from trakt_fake.mutations import new_plays
 
     for n in range(1, 6):
         fake.faults.mutate_after(

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from trakt_export import __version__
-from trakt_export.cli import app
-from trakt_export.fake import FakeTrakt
+from trakt_export.cli.app import app
+from trakt_fake import FakeTrakt
 
 CLIENT = "test-client"
 runner = CliRunner()

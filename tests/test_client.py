@@ -10,10 +10,10 @@ import pytest
 import respx
 
 from trakt_export import __version__
-from trakt_export.client import build_client
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import AuthError, TraktUnavailableError, UsageError
-from trakt_export.trakt import TraktAPI
+from trakt_export.sources.api import TraktAPI
+from trakt_export.transport.client import build_client
 
 API = "https://api.trakt.example"
 

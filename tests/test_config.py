@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from trakt_export.cli import app
+from trakt_export.cli.app import app
 from trakt_export.config import DEFAULTS, KEYS, env_name, resolve
 from trakt_export.errors import ConfigError
 

@@ -9,9 +9,9 @@ import pytest
 
 from tests.test_golden import CLIENT, check, settings_for
 from trakt_export.errors import TraktExportError
-from trakt_export.export import run_movies
-from trakt_export.fake import FakeTrakt, edge, large
-from trakt_export.session import Options
+from trakt_export.run.export import run_movies
+from trakt_export.run.session import Options
+from trakt_fake import FakeTrakt, edge, large
 
 
 class Recorder:
@@ -101,7 +101,7 @@ def test_all_over_600_films_stays_within_the_real_budget(clean_env: Path, tmp_pa
     """600 films: past the 500-request window. (2,000 films pass the same way, measured once:
     14 s of test time, too slow to keep in the suite.)"""
     from tests.test_engine import VirtualClock, make_fake
-    from trakt_export.fake import sized
+    from trakt_fake import sized
 
     clock = VirtualClock()
     fake = make_fake(sized(1800), clock)

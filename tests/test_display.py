@@ -13,9 +13,9 @@ import pytest
 from rich.console import Console
 
 from tests.test_engine import VirtualClock, make_fake, options, settings_for
-from trakt_export.display import RichObserver
-from trakt_export.export import run_movies
-from trakt_export.fake import large
+from trakt_export.cli.display import RichObserver
+from trakt_export.run.export import run_movies
+from trakt_fake import large
 
 
 class Capture(RichObserver):
@@ -81,14 +81,14 @@ class _Tty(io.StringIO):
 @pytest.fixture
 def not_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI state as a run without -q leaves it (an earlier in-process run may have set it)."""
-    from trakt_export.console import STATE
+    from trakt_export.cli.console import STATE
 
     monkeypatch.setattr(STATE, "quiet", False)
 
 
 @pytest.mark.usefixtures("not_quiet")
 def test_no_display_when_csv_goes_to_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    from trakt_export.commands.export import _options
+    from trakt_export.cli.export import _options
     from trakt_export.progress import NullObserver
 
     monkeypatch.setattr(sys, "stderr", _Tty())
@@ -103,7 +103,7 @@ def test_no_display_when_csv_goes_to_the_terminal(monkeypatch: pytest.MonkeyPatc
 def test_without_a_terminal_a_long_pause_prints_one_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from trakt_export.commands.export import PauseLineObserver
+    from trakt_export.cli.export import PauseLineObserver
 
     observer = PauseLineObserver()
     observer.paused(time.time() + 5, "client-side limiter")  # short: nothing

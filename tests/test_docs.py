@@ -10,7 +10,7 @@ from typing import Any
 import typer.main
 from typer.testing import CliRunner
 
-from trakt_export.cli import app
+from trakt_export.cli.app import app
 
 README = Path(__file__).parent.parent / "README.md"
 HELP_BLOCK = re.compile(r"<!-- help:start -->\n```\n(.*?)```\n<!-- help:end -->", re.S)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from trakt_export.auth import Token, TokenStore
-from trakt_export.cli import app
+from trakt_export.auth.tokens import Token, TokenStore
+from trakt_export.cli.app import app
 from trakt_export.config import resolve
-from trakt_export.doctor import CHECKS
-from trakt_export.fake import FakeTrakt, edge
+from trakt_export.run.doctor import CHECKS
+from trakt_fake import FakeTrakt, edge
 
 CLIENT = "test-client"
 runner = CliRunner()

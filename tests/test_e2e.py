@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.procs import run
-from trakt_export.fake import FakeTrakt, edge
+from trakt_fake import FakeTrakt, edge
 
 pytestmark = pytest.mark.e2e
 CLIENT = "test-client"

@@ -20,8 +20,6 @@ from typing import Any
 import httpx
 import pytest
 
-from trakt_export.cache import CacheFigures
-from trakt_export.client import build_client
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import (
     AuthError,
@@ -29,11 +27,13 @@ from trakt_export.errors import (
     TraktUnavailableError,
     UsageError,
 )
-from trakt_export.export import run_movies
-from trakt_export.fake import Dataset, FakeTrakt, edge, large, sized
 from trakt_export.progress import RunStats
-from trakt_export.session import Options
-from trakt_export.trakt import PAGE_LIMIT, TraktAPI
+from trakt_export.run.export import run_movies
+from trakt_export.run.session import Options
+from trakt_export.sources.api import PAGE_LIMIT, TraktAPI
+from trakt_export.transport.cache import CacheFigures
+from trakt_export.transport.client import build_client
+from trakt_fake import Dataset, FakeTrakt, edge, large, sized
 
 CLIENT = "test-client"
 START = 1_700_000_000.0
@@ -450,7 +450,7 @@ async def test_x_ratelimit_at_zero_pauses_the_next_request(clean_env: Path) -> N
 
 
 def cache_stats(settings: Settings, clock: VirtualClock) -> CacheFigures:
-    from trakt_export.cache import APICache
+    from trakt_export.transport.cache import APICache
 
     cache = APICache(settings.paths.cache_dir, settings.cache.ttl_hours, now=clock)
     try:
@@ -624,7 +624,7 @@ def test_directors_are_cached_as_people_for_a_week(clean_env: Path) -> None:
 
 
 def test_prune_drops_only_expired_entries_and_clear_drops_everything(clean_env: Path) -> None:
-    from trakt_export.cache import APICache
+    from trakt_export.transport.cache import APICache
 
     clock = VirtualClock()
     fake = make_fake(edge(), clock)
@@ -652,7 +652,7 @@ def test_cache_commands_report_what_the_runs_did(
 ) -> None:
     from typer.testing import CliRunner
 
-    from trakt_export.cli import app
+    from trakt_export.cli.app import app
 
     runner = CliRunner()
     missing = runner.invoke(app, ["cache", "stats", "--json"])

@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from trakt_export.client import build_client
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import AuthError, PrivateProfileError
-from trakt_export.export import run_movies, run_watchlist
-from trakt_export.fake import FakeTrakt, edge, large
 from trakt_export.progress import RunStats
-from trakt_export.session import Options
-from trakt_export.trakt import TraktAPI
+from trakt_export.run.export import run_movies, run_watchlist
+from trakt_export.run.session import Options
+from trakt_export.sources.api import TraktAPI
+from trakt_export.transport.client import build_client
+from trakt_fake import FakeTrakt, edge, large
 
 CLIENT = "test-client"
 SYNC_ENDPOINTS = (

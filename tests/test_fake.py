@@ -7,7 +7,6 @@ import json
 import re
 import subprocess
 import sys
-import types
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from trakt_export.fake import FakeTrakt, Token, edge, large, sample, sized
-from trakt_export.fake.shapes import LIST_ENDPOINTS
+from trakt_fake import FakeTrakt, Token, edge, large, sample, sized
+from trakt_fake.shapes import LIST_ENDPOINTS
 
 API = "https://api.trakt.tv"
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -584,28 +583,9 @@ def test_loopback_server_with_a_real_client(fake: FakeTrakt) -> None:
     assert fake.stats.by_path["GET /sync/history"] == 5  # four pages and one probe
 
 
-def test_oauth_paths_go_to_the_oauth_module(
-    fake: FakeTrakt, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[str] = []
-
-    def handle_oauth(given: FakeTrakt, request: httpx.Request) -> httpx.Response:
-        assert given is fake
-        calls.append(request.url.path)
-        return httpx.Response(200, json={"ok": True})
-
-    module = types.ModuleType("trakt_export.fake.oauth")
-    module.handle_oauth = handle_oauth  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "trakt_export.fake.oauth", module)
-    with httpx.Client(transport=httpx.MockTransport(fake.handle), base_url=API) as c:
-        # No API headers needed: /oauth is not the API.
-        assert c.post("/oauth/device/code", json={"client_id": "x"}).json() == {"ok": True}
-    assert calls == ["/oauth/device/code"]
-
-
 def test_serve_entry_point_prints_its_url_and_stops_on_sigterm() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "trakt_export.fake", "serve", "--dataset", "edge",
+        [sys.executable, "-m", "trakt_fake", "serve", "--dataset", "edge",
          "--token", "tok-1", "--client-id", "cid"],
         stdout=subprocess.PIPE,
         text=True,

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from trakt_export import USER_AGENT
-from trakt_export.fake import (
+from trakt_fake import (
     UNKNOWN_DATE,
     FakeTrakt,
     Gone,
@@ -26,10 +26,10 @@ from trakt_export.fake import (
     edge,
     reality,
 )
-from trakt_export.fake.__main__ import dataset_named
-from trakt_export.fake.oauth import OOB_REDIRECT, oauth_state
-from trakt_export.fake.shapes import typed_item
-from trakt_export.fake.ziplayouts import KINDS, social_files, user_stats, write_trakt_zip
+from trakt_fake.__main__ import dataset_named
+from trakt_fake.oauth import OOB_REDIRECT, oauth_state
+from trakt_fake.shapes import typed_item
+from trakt_fake.ziplayouts import KINDS, social_files, user_stats, write_trakt_zip
 
 API = "https://api.trakt.tv"
 EPOCH = "1970-01-01T00:00:00.000Z"

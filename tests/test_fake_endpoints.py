@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from tests.test_fake import Clock, client, headers
-from trakt_export.fake import FakeTrakt, Token, edge, heavy_tv, sample
-from trakt_export.fake.__main__ import dataset_named
-from trakt_export.fake.records import Season, utc
-from trakt_export.fake.socialsets import SPOILER_TEXT
+from trakt_fake import FakeTrakt, Token, edge, heavy_tv, sample
+from trakt_fake.__main__ import dataset_named
+from trakt_fake.records import Season, utc
+from trakt_fake.socialsets import SPOILER_TEXT
 
 COMMENT_KEYS = {
     "id", "parent_id", "created_at", "updated_at", "comment", "spoiler", "review", "replies",

@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from trakt_export.fake import FakeTrakt, Token, edge
-from trakt_export.fake.__main__ import _parser, configure
-from trakt_export.fake.mutations import delete_play, new_plays, rewatch
-from trakt_export.fake.records import Collected, utc
+from trakt_fake import FakeTrakt, Token, edge
+from trakt_fake.__main__ import _parser, configure
+from trakt_fake.mutations import delete_play, new_plays, rewatch
+from trakt_fake.records import Collected, utc
 
 API = "https://api.trakt.tv"
 HISTORY = "/sync/history/movies"
@@ -537,7 +537,7 @@ def test_serve_flags_configure_the_faults(fake: FakeTrakt, api: httpx.Client) ->
 
 def test_serve_entry_point_with_budget_strip_and_challenge() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "trakt_export.fake", "serve", "--dataset", "edge",
+        [sys.executable, "-m", "trakt_fake", "serve", "--dataset", "edge",
          "--token", "tok-1", "--client-id", "cid", "--account-budget", "3/300",
          "--strip-pagination", "--html-challenge-rate", "0.0"],
         stdout=subprocess.PIPE,

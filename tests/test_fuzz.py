@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from trakt_export import letterboxd
 from trakt_export.errors import MalformedDataError
+from trakt_export.letterboxd import rows as letterboxd
 from trakt_export.models import (
     is_unknown_date,
     parse_history,

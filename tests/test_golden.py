@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from trakt_export.config import Settings, resolve
-from trakt_export.export import run_movies, run_watchlist
-from trakt_export.fake import FakeTrakt, edge
-from trakt_export.session import Options
+from trakt_export.run.export import run_movies, run_watchlist
+from trakt_export.run.session import Options
+from trakt_fake import FakeTrakt, edge
 
 GOLDEN = Path(__file__).parent / "golden"
 CLIENT = "test-client"

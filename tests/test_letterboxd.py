@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from trakt_export import letterboxd
+from trakt_export.letterboxd import rows as letterboxd
 from trakt_export.models import HistoryEvent, Movie, MovieRating, WatchedMovie, WatchlistMovie
 
 UTCZ = ZoneInfo("UTC")

@@ -8,7 +8,7 @@ import io
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from trakt_export import letterboxd
+from trakt_export.letterboxd import rows as letterboxd
 from trakt_export.models import HistoryEvent, Movie, MovieRating, WatchedMovie, WatchlistMovie
 
 UTCZ = ZoneInfo("UTC")

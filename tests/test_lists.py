@@ -12,10 +12,10 @@ import pytest
 
 from tests.test_golden import CLIENT, check, settings_for
 from trakt_export.errors import UsageError
-from trakt_export.fake import FakeTrakt, edge
-from trakt_export.fake.ziplayouts import LAYOUTS, write_trakt_zip
-from trakt_export.lists import plan_names, run_lists
-from trakt_export.session import Options
+from trakt_export.run.lists import plan_names, run_lists
+from trakt_export.run.session import Options
+from trakt_fake import FakeTrakt, edge
+from trakt_fake.ziplayouts import LAYOUTS, write_trakt_zip
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:
@@ -120,7 +120,7 @@ def test_lists_from_zip_identical_to_online(clean_env: Path, tmp_path: Path, lay
 def test_cli_lists_and_unknown_slug(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from trakt_export.cli import app
+    from trakt_export.cli.app import app
 
     fake = FakeTrakt(edge(), client_id=CLIENT)
     with fake.serve() as url:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from trakt_export.auth import Token, TokenStore
-from trakt_export.cli import app
+from trakt_export.auth.tokens import Token, TokenStore
+from trakt_export.cli.app import app
 from trakt_export.config import resolve
-from trakt_export.fake import FakeTrakt
+from trakt_fake import FakeTrakt
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT = "test-client"
@@ -101,7 +101,7 @@ def test_shell_completion_is_offered_the_typer_way() -> None:
 
 def test_the_fakes_help_lists_datasets_and_says_latency_is_per_request() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "trakt_export.fake", "serve", "--help"],
+        [sys.executable, "-m", "trakt_fake", "serve", "--help"],
         capture_output=True,
         text=True,
         check=True,
@@ -144,6 +144,6 @@ def _servers(temp: Path) -> list[int]:
             environ = (entry / "environ").read_bytes()
         except OSError:
             continue
-        if b"trakt_export.fake" in cmdline and f"TMPDIR={temp}".encode() in environ:
+        if b"trakt_fake" in cmdline and f"TMPDIR={temp}".encode() in environ:
             found.append(int(entry.name))
     return found

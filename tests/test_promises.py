@@ -22,9 +22,7 @@ import httpx
 import pytest
 
 from trakt_export import __version__
-from trakt_export.auth import Token, TokenStore, TraktAuth, build_auth
-from trakt_export.cache import HINT, APICache, cache_directory
-from trakt_export.client import build_client, error_for_status
+from trakt_export.auth.tokens import Token, TokenStore, TraktAuth, build_auth
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import (
     AuthError,
@@ -33,9 +31,11 @@ from trakt_export.errors import (
     RateLimitError,
     TraktUnavailableError,
 )
-from trakt_export.fake import FakeTrakt, edge
-from trakt_export.fake.oauth import oauth_state
 from trakt_export.progress import RunStats
+from trakt_export.transport.cache import HINT, APICache, cache_directory
+from trakt_export.transport.client import build_client, error_for_status
+from trakt_fake import FakeTrakt, edge
+from trakt_fake.oauth import oauth_state
 
 API = "https://api.trakt.example"
 START = 1_700_000_000.0
@@ -614,7 +614,7 @@ async def test_each_retry_is_reported_with_its_reason_and_real_wait(
     net = Scripted(clock, status(503), error=error)
     told = Told()
     settings = settings_for(clean_env, TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="3")
-    caplog.set_level("DEBUG", logger="trakt_export.retry")
+    caplog.set_level("DEBUG", logger="trakt_export.transport.retry")
     async with build_client(
         settings, transport=net, cache_mode="off", sleep=clock.sleep, clock=clock, observer=told
     ) as http:
@@ -636,7 +636,7 @@ async def test_the_log_line_has_no_question_mark_without_a_query(
     clean_env: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = Clock()
-    caplog.set_level("DEBUG", logger="trakt_export.retry")
+    caplog.set_level("DEBUG", logger="trakt_export.transport.retry")
     settings = settings_for(clean_env, TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="2")
     await send(settings, Scripted(clock, status(503)), clock)
     assert caplog.records[0].getMessage().startswith("retry 1/2 of GET /sync/history/movies in ")

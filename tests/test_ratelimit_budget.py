@@ -18,11 +18,11 @@ from tests.test_engine import (
     options,
     settings_for,
 )
-from trakt_export.budget import BUDGET_FILE
 from trakt_export.config import Settings
 from trakt_export.errors import RateLimitError
-from trakt_export.export import run_movies
-from trakt_export.fake import FakeTrakt, edge, sized
+from trakt_export.run.export import run_movies
+from trakt_export.transport.budget import BUDGET_FILE
+from trakt_fake import FakeTrakt, edge, sized
 
 
 def directors_run(home: Path, token: str, **env: str) -> Settings:

@@ -17,18 +17,18 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from trakt_export.auth import Token, TokenStore
-from trakt_export.cli import app
+from trakt_export.auth.tokens import Token, TokenStore
+from trakt_export.cli.app import app
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import AuthError, InputError
-from trakt_export.export import run_movies, run_watchlist
-from trakt_export.fake import FakeTrakt
-from trakt_export.fake.datasets import reality
-from trakt_export.fake.oauth import oauth_state
-from trakt_export.fake.ziplayouts import write_trakt_zip
-from trakt_export.session import Options
-from trakt_export.zipsource import find_members, missing_page, read_zip
+from trakt_export.run.export import run_movies, run_watchlist
+from trakt_export.run.session import Options
+from trakt_export.sources.ziparchive import find_members, missing_page, read_zip
 from trakt_export.zones import choose_zone
+from trakt_fake import FakeTrakt
+from trakt_fake.datasets import reality
+from trakt_fake.oauth import oauth_state
+from trakt_fake.ziplayouts import write_trakt_zip
 
 from .test_golden import check
 
@@ -320,7 +320,7 @@ def test_errors_json_naming_a_needed_endpoint_is_exit_2(fake: FakeTrakt, tmp_pat
 
 
 def test_two_accounts_in_one_zip_are_refused(tmp_path: Path) -> None:
-    from trakt_export.fake import edge
+    from trakt_fake import edge
 
     both = FakeTrakt(edge(), client_id=CLIENT)
     for layout in ("flat", "user-folders"):

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.procs import Done, child_env, finish, installed_command, run, start
-from trakt_export.fake import FakeTrakt, edge, large
+from trakt_fake import FakeTrakt, edge, large
 
 pytestmark = pytest.mark.e2e
 CLIENT = "test-client"
@@ -314,8 +314,8 @@ def test_bad_zip_exit_2_naming_the_file(tmp_path: Path, kind: str) -> None:
 
 
 def test_login_expiring_mid_run_is_refreshed_once(clean_env: Path, tmp_path: Path) -> None:
-    from trakt_export.auth import REFRESH_MARGIN, Token, TokenStore
-    from trakt_export.fake.oauth import oauth_state
+    from trakt_export.auth.tokens import REFRESH_MARGIN, Token, TokenStore
+    from trakt_fake.oauth import oauth_state
 
     fake = FakeTrakt(large(), client_id=CLIENT, client_secret="test-secret")
     # The saved login has 1-2 s left before the refresh margin: the run starts with it and must
@@ -365,8 +365,8 @@ def test_cron_run_has_no_control_characters_and_quiet_is_silent(
 
 CLIENT_SCRIPT = """
 import asyncio, sys
-from trakt_export.auth import build_auth
-from trakt_export.client import build_client
+from trakt_export.auth.tokens import build_auth
+from trakt_export.transport.client import build_client
 from trakt_export.config import resolve
 
 async def main() -> int:
@@ -381,8 +381,8 @@ sys.exit(0 if asyncio.run(main()) == 200 else 1)
 def test_two_processes_needing_a_refresh_make_one(clean_env: Path, tmp_path: Path) -> None:
     import sys
 
-    from trakt_export.auth import Token, TokenStore
-    from trakt_export.fake.oauth import oauth_state
+    from trakt_export.auth.tokens import Token, TokenStore
+    from trakt_fake.oauth import oauth_state
 
     fake = FakeTrakt(edge(), client_id=CLIENT, client_secret="test-secret")
     issued = fake.issue_token("edge-user")
@@ -500,7 +500,7 @@ def test_signal_or_kill_at_each_moment_of_writing_never_a_mix(
 def test_sigterm_mid_fetch_exit_143_lock_released_token_intact(
     edge_served: Served, tmp_path: Path, clean_env: Path
 ) -> None:
-    from trakt_export.auth import Token, TokenStore
+    from trakt_export.auth.tokens import Token, TokenStore
 
     issued = edge_served.fake.issue_token("edge-user")
     token = Token(issued.access_token, issued.refresh_token, int(time.time()), 86400, "edge-user")

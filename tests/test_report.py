@@ -14,12 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.schema import errors
-from trakt_export.auth import Token, TokenStore
-from trakt_export.cli import app, hoist_global_options
+from trakt_export.auth.tokens import Token, TokenStore
+from trakt_export.cli.app import app, hoist_global_options
 from trakt_export.config import resolve
-from trakt_export.fake import FakeTrakt, edge
-from trakt_export.metrics import duration, endpoint_of, percentile, plural
-from trakt_export.report import recent_runs
+from trakt_export.run.report import recent_runs
+from trakt_export.transport.metrics import duration, endpoint_of, percentile, plural
+from trakt_fake import FakeTrakt, edge
 
 CLIENT = "test-client"
 SECRET = "s3cret-client-secret"
@@ -179,7 +179,7 @@ def test_global_options_after_the_command_are_hoisted() -> None:
 def test_global_options_after_the_command_through_main(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from trakt_export.cli import main
+    from trakt_export.cli.app import main
 
     config = tmp_path / "elsewhere.toml"
     with pytest.raises(SystemExit) as done:
@@ -211,8 +211,8 @@ def test_plurals_durations_and_endpoint_names() -> None:
 def test_pauses_and_retries_are_counted_per_endpoint_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from trakt_export.metrics import _ENDPOINT, Metrics, MetricsObserver
     from trakt_export.progress import NullObserver
+    from trakt_export.transport.metrics import _ENDPOINT, Metrics, MetricsObserver
 
     metrics = Metrics(wall=lambda: 1000.0)
     observer = MetricsObserver(NullObserver(), metrics)

@@ -25,9 +25,6 @@ from tests.test_engine import (
     options,
     settings_for,
 )
-from trakt_export.backoff import STRATEGIES, backoff_wait
-from trakt_export.circuit import CircuitOpen
-from trakt_export.client import build_client
 from trakt_export.config import Settings
 from trakt_export.errors import (
     MalformedDataError,
@@ -35,11 +32,14 @@ from trakt_export.errors import (
     TraktExportError,
     TraktUnavailableError,
 )
-from trakt_export.export import run_movies
-from trakt_export.fake import FakeTrakt, edge, sized
 from trakt_export.progress import RunStats
-from trakt_export.session import Options
-from trakt_export.trakt import TraktAPI
+from trakt_export.run.export import run_movies
+from trakt_export.run.session import Options
+from trakt_export.sources.api import TraktAPI
+from trakt_export.transport.backoff import STRATEGIES, backoff_wait
+from trakt_export.transport.circuit import CircuitOpen
+from trakt_export.transport.client import build_client
+from trakt_fake import FakeTrakt, edge, sized
 
 
 async def get(
@@ -164,7 +164,7 @@ def failing_refresh(clean_env: Path, fault: str) -> tuple[FakeTrakt, Settings]:
 
 
 def refreshing_client(settings: Settings, fake: FakeTrakt) -> httpx.AsyncClient:
-    from trakt_export.auth import build_auth
+    from trakt_export.auth.tokens import build_auth
 
     clock = VirtualClock()
     return build_client(

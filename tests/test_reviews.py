@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.test_golden import CLIENT, check, settings_for
-from trakt_export.export import run_movies
-from trakt_export.fake import FakeTrakt, edge
-from trakt_export.fake.records import Comment, utc
-from trakt_export.fake.ziplayouts import write_trakt_zip
-from trakt_export.session import Options
+from trakt_export.run.export import run_movies
+from trakt_export.run.session import Options
+from trakt_fake import FakeTrakt, edge
+from trakt_fake.records import Comment, utc
+from trakt_fake.ziplayouts import write_trakt_zip
 
 ZONES = {"account": {}, "override": {"TRAKT_EXPORT_EXPORT_TIMEZONE": "America/Los_Angeles"}}
 
@@ -146,7 +146,8 @@ def test_tags_golden_on_dated_rows_only(
 
 
 def test_escape_spoiler_and_parse_rules() -> None:
-    from trakt_export.reviews import escape, parse_comments, review_text
+    from trakt_export.letterboxd.reviews import escape, review_text
+    from trakt_export.models import parse_comments
 
     assert escape('a & b <i>x</i> > "q"\r\nnext\rlast') == (
         'a &amp; b &lt;i&gt;x&lt;/i&gt; &gt; "q"\nnext\nlast'

@@ -18,8 +18,8 @@ import pytest
 from trakt_export import signals
 from trakt_export.config import resolve
 from trakt_export.errors import OutputError
-from trakt_export.export import target_path
 from trakt_export.output import recover, write_direct, write_parts
+from trakt_export.run.export import target_path
 from trakt_export.signals import held, install_terminate, terminated
 
 OLD = ["H\nold1\n", "H\nold2\n", "H\nold3\n"]

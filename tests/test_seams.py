@@ -1,106 +1,91 @@
-"""The seams of the package: the core never reaches into the CLI, and imports have no cycle."""
+"""The seams of the package: the layers contract of pyproject.toml (import-linter) holds, and
+it fails when a module imports upward or in a cycle (TYPE_CHECKING imports included); the core
+runs without the CLI's libraries."""
 
 from __future__ import annotations
 
-import ast
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent.parent / "trakt_export"
-CLI_MODULES = {"trakt_export.cli", "trakt_export.console", "trakt_export.display"}
-ENTRY = "trakt_export.__main__"  # `python -m trakt_export` is the CLI itself
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LINT = REPO / ".venv-lint" / "bin" / "lint-imports"  # made by `make lint`, before pytest
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    assert LINT.exists(), "import-linter is missing: run `make lint` (it makes .venv-lint)"
+    return subprocess.run(
+        [str(LINT), "--no-cache"],
+        cwd=tree,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-def _runtime_imports(path: Path) -> set[str]:
-    """Modules of the package imported at run time (module level or inside functions), leaving
-    out `if TYPE_CHECKING:` blocks, which never run."""
-    tree = ast.parse(path.read_text())
-    skipped: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skipped |= {id(n) for child in node.body for n in ast.walk(child)}
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
-        if isinstance(node, ast.Import):
-            found |= {a.name for a in node.names if a.name.startswith("trakt_export")}
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("trakt_export"):
-            found.add(str(node.module))
-    return found
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    """A copy of the packages and the contracts, to break on purpose."""
+    copy = tmp_path / "tree"
+    copy.mkdir()
+    shutil.copy(REPO / "pyproject.toml", copy)
+    for package in ("trakt_export", "trakt_fake"):
+        shutil.copytree(
+            REPO / package, copy / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    return copy
 
 
-def _graph() -> dict[str, set[str]]:
-    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        graph[name] = {m for m in _runtime_imports(path) if m in modules and m != name}
-    return graph
+def test_the_layers_contract_holds_on_the_copy(tree: Path) -> None:
+    done = _lint(tree)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
 
 
-def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in sorted(graph[node]):
-            # a package importing its own submodules (fake/__init__) is not a cycle of modules
-            if nxt.startswith(node + "."):
-                continue
-            if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt) :], nxt]
-            if nxt not in state and (found := visit(nxt)):
-                return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state and (found := visit(node)):
-            return found
-    return None
-
-
-def test_the_import_graph_has_no_cycle() -> None:
-    assert _cycle(_graph()) is None
-
-
-def test_the_cycle_check_finds_a_cycle() -> None:
-    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
-
-
-def test_no_core_module_imports_the_cli_typer_or_rich() -> None:
-    graph = _graph()
-    core = {
-        name
-        for name in graph
-        if name not in CLI_MODULES | {ENTRY} and not name.startswith("trakt_export.commands")
-    }
-    for name in sorted(core):
-        assert not (graph[name] & CLI_MODULES), f"{name} imports the CLI"
-        path = PACKAGE.parent / (name.replace(".", "/") + ".py")
-        if not path.exists():
-            path = PACKAGE.parent / name.replace(".", "/") / "__init__.py"
-        text = path.read_text()
-        assert "import typer" not in text and "from typer" not in text, name
-        assert "import rich" not in text and "from rich" not in text, name
+@pytest.mark.parametrize(
+    ("module", "line", "broken"),
+    [
+        # the transport reaching up into the sources, only for an annotation
+        (
+            "trakt_export/transport/cache.py",
+            "if TYPE_CHECKING:\n    from trakt_export.sources.api import TraktAPI\n",
+            "Arrows only point down",
+        ),
+        # a leaf importing a layer
+        ("trakt_export/models.py", "import trakt_export.letterboxd.rows\n", "import no layer"),
+        # a cycle inside one layer: backoff -> retry -> backoff
+        ("trakt_export/transport/backoff.py", "import trakt_export.transport.retry\n", "No cycle"),
+        # the core importing the CLI's libraries
+        ("trakt_export/sources/base.py", "import rich\n", "Only the CLI imports"),
+        # the fake importing the tool
+        ("trakt_fake/records.py", "import trakt_export.models\n", "The fake imports nothing"),
+    ],
+)
+def test_an_upward_or_cyclic_import_breaks_a_contract(
+    tree: Path, module: str, line: str, broken: str
+) -> None:
+    path = tree / module
+    text = path.read_text()
+    if line.startswith("if TYPE_CHECKING") and "TYPE_CHECKING" not in text.split("\n\n")[0]:
+        line = "from typing import TYPE_CHECKING\n" + line
+    path.write_text(text + "\n" + line)
+    done = _lint(tree)
+    assert done.returncode != 0
+    assert broken in done.stdout and "BROKEN" in done.stdout, done.stdout
 
 
 def test_an_export_run_from_python_leaves_typer_and_rich_unimported(tmp_path: Path) -> None:
     script = f"""
 import sys
 from trakt_export.config import resolve
-from trakt_export.export import run_movies
-from trakt_export.fake import FakeTrakt, edge
-from trakt_export.session import Options
+from trakt_export.run.export import run_movies
+from trakt_fake import FakeTrakt, edge
+from trakt_export.run.session import Options
 
 fake = FakeTrakt(edge(), client_id="test-client")
 token = fake.issue_token("edge-user", lifetime=10**8).access_token

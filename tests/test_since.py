@@ -10,13 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.test_golden import CLIENT, check, settings_for
-from trakt_export.cli import app
+from trakt_export.cli.app import app
 from trakt_export.config import Settings
 from trakt_export.errors import UsageError
-from trakt_export.export import run_movies
-from trakt_export.fake import FakeTrakt, edge
-from trakt_export.fake.records import utc
-from trakt_export.session import Options
+from trakt_export.run.export import run_movies
+from trakt_export.run.session import Options
+from trakt_fake import FakeTrakt, edge
+from trakt_fake.records import utc
 
 
 def rows_of(path: Path) -> list[dict[str, str]]:

@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.test_engine import VirtualClock, make_fake, options, settings_for
-from trakt_export.cache import APICache, CacheTransport
 from trakt_export.config import Settings
 from trakt_export.errors import DataChangingError, TraktUnavailableError
-from trakt_export.export import run_movies
-from trakt_export.fake import FakeTrakt, sized
-from trakt_export.fake.mutations import delete_play, new_plays, rewatch
-from trakt_export.session import CacheMode
-from trakt_export.snapshot import Stage
+from trakt_export.run.export import run_movies
+from trakt_export.transport.cache import APICache, CacheTransport
+from trakt_export.transport.client import CacheMode
+from trakt_export.transport.stage import Stage
+from trakt_fake import FakeTrakt, sized
+from trakt_fake.mutations import delete_play, new_plays, rewatch
 
 USER = "bench"
 EVENTS = 800  # 4 history pages, 2 pages of watched films, 1 of ratings

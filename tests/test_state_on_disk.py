@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from trakt_export.auth import Token, TokenStore
-from trakt_export.cli import app
-from trakt_export.fake import FakeTrakt
+from trakt_export.auth.tokens import Token, TokenStore
+from trakt_export.cli.app import app
+from trakt_fake import FakeTrakt
 
 CLIENT = "test-client"
 runner = CliRunner()

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from trakt_export.cli import app
+from trakt_export.cli.app import app
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import InputError
-from trakt_export.export import run_movies, run_watchlist
-from trakt_export.fake import FakeTrakt, edge
-from trakt_export.fake.zipexport import write_export_zip
-from trakt_export.session import Options
-from trakt_export.zipsource import read_zip
+from trakt_export.run.export import run_movies, run_watchlist
+from trakt_export.run.session import Options
+from trakt_export.sources.ziparchive import read_zip
+from trakt_fake import FakeTrakt, edge
+from trakt_fake.zipexport import write_export_zip
 
 CLIENT = "test-client"
 ZONE = "America/New_York"

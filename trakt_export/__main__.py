@@ -1,5 +1,5 @@
 """Allows `python -m trakt_export`."""
 
-from trakt_export.cli import main
+from trakt_export.cli.app import main
 
 main()

@@ -317,7 +317,7 @@ class FilmData:
     watchlist: list[WatchlistMovie] = field(default_factory=list)
     account_timezone: str | None = None
     directors: dict[int, str] | None = None  # trakt id -> "A, B" when --directors
-    comments: list[Any] | None = None  # reviews.FilmComment, when --reviews
+    comments: list[Any] | None = None  # FilmComment, when --reviews
     account: str | None = None  # whose data (token: the slug; public: the name), when known
 
 
@@ -326,3 +326,43 @@ def account_timezone(settings: Mapping[str, Any] | None) -> str | None:
     account = settings.get("account") if settings else None
     zone = account.get("timezone") if isinstance(account, Mapping) else None
     return zone if isinstance(zone, str) and zone else None
+
+
+@dataclass(frozen=True, slots=True)
+class FilmComment:
+    movie: Movie
+    created_at: datetime  # aware, UTC
+    text: str
+    spoiler: bool
+    comment_id: int
+
+
+def parse_comments(items: Iterable[object], films: Films | None = None) -> list[FilmComment]:
+    """Top-level comments on films; replies, other media and null films are dropped."""
+    out: list[FilmComment] = []
+    for item in items:
+        if not isinstance(item, dict) or item.get("type", "movie") != "movie":
+            continue
+        body = item.get("comment")
+        movie = item.get("movie")
+        if not isinstance(body, dict) or not isinstance(movie, dict):
+            continue
+        if body.get("parent_id") not in (None, 0):
+            continue  # a reply (the ZIP keeps them)
+        text = body.get("comment")
+        if not isinstance(text, str) or not text.strip():
+            continue
+        film = matchable_film(movie, films)
+        if film is None:
+            continue  # unreadable, or no title and no id: Letterboxd could not match it
+        identifier = body.get("id")
+        out.append(
+            FilmComment(
+                film,
+                parse_time(body.get("created_at"), "created_at"),
+                text,
+                body.get("spoiler") is True,
+                identifier if isinstance(identifier, int) else 0,
+            )
+        )
+    return out

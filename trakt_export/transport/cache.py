@@ -1,0 +1,505 @@
+"""The on-disk response cache (diskcache): lookup rules, hit/miss counters, stats, prune, clear.
+
+Only GET 200 responses of requests carrying a hint in `request.extensions["trakt_export"]`
+(`kind`, `account`, `activity`) are stored. An entry with an activity stamp is valid while the
+stamp is unchanged, whatever its age; one without lives for its kind's TTL.
+
+Listing pages (hints carrying `listing` and a `snapshot.Stage`) are stored under the stage's
+token, invisible to lookups, until the listing passed its checks: `commit_stage` then writes the
+listing's record (token, activity stamp, time), which is what lookups go through; a dropped
+stage's pages are deleted. A record vouched by an activity stamp lives `ttl_hours.validated`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
+import diskcache
+import httpx
+
+from trakt_export.progress import RunStats
+from trakt_export.transport.stage import Stage
+
+if TYPE_CHECKING:
+    from trakt_export.config import Settings
+
+log = logging.getLogger(__name__)
+
+HINT = "trakt_export"
+DEFAULT_TTL_HOURS = 24.0
+# Headers that describe the wire, not the data: the stored body is already decoded.
+_DROP_HEADERS = frozenset(
+    {"content-encoding", "content-length", "transfer-encoding", "connection", "set-cookie"}
+)
+
+
+class KindFigures(TypedDict):
+    """What `cache stats` says about one kind of entry (and, with by_kind, about all)."""
+
+    entries: int
+    size_bytes: int
+    hits: int
+    misses: int
+    hit_rate: float
+    expired: int
+
+
+class CacheFigures(KindFigures):
+    by_kind: dict[str, KindFigures]
+
+
+_COUNTER = "counter"  # counter keys are tuples (_COUNTER, kind, "hits"|"misses")
+_LISTING = "listing"  # listing records: (_LISTING, account, listing) -> token, activity, ...
+_SEEN = "seen"  # (_SEEN, listing): some account has a record for this listing
+DEFERRED = "trakt_export_deferred"  # a probe's answer: the cache holds this listing
+MAX_PENDING = 8  # stores queued for the writer thread at most: bodies never pile up
+FIGURES = ("entries", "size_bytes", "hits", "misses", "hit_rate", "expired")
+
+
+def cache_directory(settings: Settings) -> Path:
+    return Path(settings.cache.dir or settings.paths.cache_dir).expanduser()
+
+
+def _open_store(directory: Path) -> diskcache.Cache:
+    """Open the cache; a corrupt database is reset with one warning, an unusable directory
+    (read-only, a file in its place) is bypassed with one warning (SPEC §4): never a failure."""
+    try:
+        if directory.exists() and not (directory.is_dir() and os.access(directory, os.W_OK)):
+            raise OSError(f"{directory} is not a writable directory")
+        try:
+            return _probe(diskcache.Cache(str(directory)))
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and not (directory / "cache.db").is_file():
+                raise
+            log.warning(
+                "Warning: the cache %s was corrupt (%s) and has been reset.", directory, exc
+            )
+            for name in ("cache.db", "cache.db-wal", "cache.db-shm"):
+                (directory / name).unlink(missing_ok=True)
+            return _probe(diskcache.Cache(str(directory)))
+    except (OSError, sqlite3.Error) as exc:
+        log.warning("Warning: the cache %s is unusable (%s); running without it.", directory, exc)
+        return cast(diskcache.Cache, _NoStore())
+
+
+def _probe(store: diskcache.Cache) -> diskcache.Cache:
+    """Fail now, not mid-run, on a database sqlite cannot read."""
+    try:
+        store.get(_PROBE)
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
+_PROBE = ("probe",)
+
+
+class _NoStore:
+    """What a bypassed cache answers: nothing stored, nothing kept."""
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return default
+
+    def set(self, key: Any, value: Any) -> bool:
+        return False
+
+    def incr(self, key: Any, delta: int = 1, default: int = 0) -> int:
+        return default + delta
+
+    def delete(self, key: Any) -> bool:
+        return False
+
+    def iterkeys(self) -> Iterator[Any]:
+        return iter(())
+
+    def volume(self) -> int:
+        return 0
+
+    def clear(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        return None
+
+
+def empty_stats() -> CacheFigures:
+    """What `stats()` says about a cache that was never written."""
+    return cast(CacheFigures, {**dict.fromkeys(FIGURES, 0), "hit_rate": 0.0, "by_kind": {}})
+
+
+class APICache:
+    """Responses keyed by account + URL (host, path, sorted query); never by token."""
+
+    def __init__(
+        self,
+        directory: Path,
+        ttl_hours: Mapping[str, float],
+        now: Callable[[], float] | None = None,
+    ) -> None:
+        self.directory = Path(directory)
+        self.ttl_hours = dict(ttl_hours)
+        self.now: Callable[[], float] = now or time.time  # wall time: entries outlive the run
+        self._store: diskcache.Cache | None = _open_store(self.directory)
+        # Hits and misses of this run, added to the persisted counters on flush/close: one
+        # write per kind and outcome instead of a database write on every lookup.
+        self._counts: collections.Counter[tuple[str, str]] = collections.Counter()
+
+    @property
+    def store(self) -> diskcache.Cache:
+        if self._store is None:
+            self._store = diskcache.Cache(str(self.directory))
+        return self._store
+
+    def flush(self) -> None:
+        """Persist this run's hit/miss counts."""
+        for (kind, outcome), count in self._counts.items():
+            self.store.incr((_COUNTER, kind, outcome), count, default=0)
+        self._counts.clear()
+
+    def close(self) -> None:
+        if self._counts:
+            self.flush()
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    # ----- entries -------------------------------------------------------------------------
+
+    @staticmethod
+    def key(request: httpx.Request, hint: Mapping[str, Any]) -> str:
+        url = request.url
+        query = "&".join(f"{k}={v}" for k, v in sorted(url.params.multi_items()))
+        return f"{hint.get('account', '')}|{url.host}{url.path}?{query}"
+
+    def ttl_seconds(self, kind: str) -> float:
+        return float(self.ttl_hours.get(kind, DEFAULT_TTL_HOURS)) * 3600.0
+
+    def expired(self, entry: Mapping[str, Any]) -> bool:
+        ttl = self.ttl_seconds(str(entry.get("ttl") or entry["kind"]))
+        return self.now() - float(entry["stored_at"]) > ttl
+
+    def lookup(self, request: httpx.Request, hint: Mapping[str, Any]) -> httpx.Response | None:
+        """The cached response if still valid; counts a hit or a miss for the hint's kind."""
+        kind = str(hint.get("kind", "sync"))
+        entry = self.store.get(self.key(request, hint))
+        fresh = isinstance(entry, dict) and self._valid(entry, hint.get("activity"))
+        return self._answer(request, kind, entry if fresh else None)
+
+    def _answer(
+        self, request: httpx.Request, kind: str, entry: Mapping[str, Any] | None
+    ) -> httpx.Response | None:
+        """Count a hit or a miss for `kind`; a hit becomes the stored response again."""
+        self._counts[(kind, "hits" if entry is not None else "misses")] += 1
+        if entry is None:
+            return None
+        return httpx.Response(
+            int(entry["status"]),
+            headers=list(entry["headers"]),
+            content=bytes(entry["body"]),
+            request=request,
+            extensions={"from_cache": True},
+        )
+
+    def _valid(self, entry: Mapping[str, Any], activity: Any) -> bool:
+        stored = entry.get("activity")
+        if stored is not None:
+            return bool(stored == activity)  # unchanged on Trakt: valid whatever its age
+        return activity is None and not self.expired(entry)
+
+    def save(
+        self, request: httpx.Request, hint: Mapping[str, Any], response: httpx.Response
+    ) -> None:
+        self.put(self.key(request, hint), entry_of(hint, response, self.now()))
+
+    def put(self, key: str, entry: dict[str, Any]) -> None:
+        self.store.set(key, entry)
+
+    # ----- listing snapshots ----------------------------------------------------------------
+
+    @staticmethod
+    def page_key(request: httpx.Request, token: str) -> str:
+        url = request.url
+        query = "&".join(f"{k}={v}" for k, v in sorted(url.params.multi_items()))
+        return f"{url.host}{url.path}?{query}#{token}"
+
+    def record(self, account: str, listing: str) -> dict[str, Any] | None:
+        value = self.store.get((_LISTING, account, listing))
+        return value if isinstance(value, dict) else None
+
+    def holds(self, listing: str) -> bool:
+        """Whether any account has a cached snapshot of `listing` (asked before the account
+        is known, so a shared cache dir errs towards looking up)."""
+        return self.store.get((_SEEN, listing)) is not None
+
+    def record_valid(self, record: Mapping[str, Any], activity: Any) -> bool:
+        age = self.now() - float(record["stored_at"])
+        stored = record.get("activity")
+        if stored is not None:
+            return bool(stored == activity) and age <= self.ttl_seconds("validated")
+        return activity is None and age <= self.ttl_seconds(str(record.get("kind", "sync")))
+
+    def lookup_page(
+        self, request: httpx.Request, hint: Mapping[str, Any], record: Mapping[str, Any] | None
+    ) -> httpx.Response | None:
+        """A listing page from the committed snapshot `record`; counts a hit or a miss."""
+        kind = str(hint.get("kind", "sync"))
+        entry = None
+        if record is not None and self.record_valid(record, hint.get("activity")):
+            entry = self.store.get(self.page_key(request, str(record["token"])))
+        return self._answer(request, kind, entry if isinstance(entry, dict) else None)
+
+    def commit(self, account: str, listing: str, record: dict[str, Any]) -> None:
+        """Make a stage's pages the listing's snapshot; the previous snapshot's pages go."""
+        old = self.record(account, listing)
+        self.store.set((_LISTING, account, listing), record)
+        self.store.set((_SEEN, listing), True)
+        if old is not None:
+            keep = set(record["keys"])
+            for key in old.get("keys", ()):
+                if key not in keep:
+                    self.store.delete(key)
+
+    def discard(self, keys: list[str]) -> None:
+        for key in keys:
+            self.store.delete(key)
+
+    # ----- maintenance ---------------------------------------------------------------------
+
+    def _entries(self) -> list[tuple[str, dict[str, Any]]]:
+        out = []
+        for key in list(self.store.iterkeys()):
+            if isinstance(key, str):
+                entry = self.store.get(key)
+                if isinstance(entry, dict):
+                    out.append((key, entry))
+        return out
+
+    def stats(self) -> CacheFigures:
+        """entries, size_bytes, hits, misses, hit_rate, expired; the same per kind in by_kind."""
+        self.flush()
+        by_kind: dict[str, dict[str, Any]] = {}
+
+        def slot(kind: str) -> dict[str, Any]:
+            return by_kind.setdefault(
+                kind, {"entries": 0, "size_bytes": 0, "hits": 0, "misses": 0, "expired": 0}
+            )
+
+        for _, entry in self._entries():
+            figures = slot(str(entry["kind"]))
+            figures["entries"] += 1
+            figures["size_bytes"] += len(entry["body"])
+            figures["expired"] += int(self.expired(entry))
+        for key in list(self.store.iterkeys()):
+            if isinstance(key, tuple) and len(key) == 3 and key[0] == _COUNTER:
+                slot(str(key[1]))[str(key[2])] += int(self.store.get(key, 0))
+        for figures in by_kind.values():
+            figures["hit_rate"] = _rate(figures["hits"], figures["misses"])
+        total = {
+            name: sum(f[name] for f in by_kind.values())
+            for name in ("entries", "hits", "misses", "expired")
+        }
+        return {
+            "entries": total["entries"],
+            "size_bytes": int(self.store.volume()),
+            "hits": total["hits"],
+            "misses": total["misses"],
+            "hit_rate": _rate(total["hits"], total["misses"]),
+            "expired": total["expired"],
+            "by_kind": {kind: cast(KindFigures, by_kind[kind]) for kind in sorted(by_kind)},
+        }
+
+    def prune(self) -> int:
+        """Drop entries older than their kind's TTL; returns how many."""
+        removed = 0
+        for key, entry in self._entries():
+            if self.expired(entry) and self.store.delete(key):
+                removed += 1
+        return removed
+
+    def reset_counters(self) -> None:
+        """Zero the hit/miss counters (`cache stats --reset`); entries stay."""
+        self._counts.clear()
+        for key in list(self.store.iterkeys()):
+            if isinstance(key, tuple) and len(key) == 3 and key[0] == _COUNTER:
+                self.store.delete(key)
+
+    def clear(self) -> int:
+        """Drop everything, counters included; returns how many entries there were."""
+        count = len(self._entries())
+        self._counts.clear()
+        self.store.clear()
+        return count
+
+
+def entry_of(hint: Mapping[str, Any], response: httpx.Response, now: float) -> dict[str, Any]:
+    """What the cache keeps of a response: status, data headers, the decoded body."""
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _DROP_HEADERS]
+    return {
+        "status": response.status_code,
+        "headers": headers,
+        "body": response.content,
+        "stored_at": now,
+        "activity": None if hint.get("listing") else hint.get("activity"),
+        "kind": str(hint.get("kind", "sync")),
+        "ttl": str(hint.get("ttl") or hint.get("kind", "sync")),
+    }
+
+
+def _failed(future: asyncio.Future[None]) -> bool:
+    return not future.cancelled() and future.exception() is not None
+
+
+def _rate(hits: int, misses: int) -> float:
+    return round(hits / (hits + misses), 4) if hits + misses else 0.0
+
+
+class CacheTransport(httpx.AsyncBaseTransport):
+    """Outermost layer: hits never reach retry or the limiter; misses are stored on 200 (listing
+    pages staged until their listing is committed, see `snapshot.Stage`)."""
+
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        cache: APICache,
+        *,
+        mode: str = "use",
+        stats: RunStats | None = None,
+        max_pending: int = MAX_PENDING,
+    ) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.mode = mode
+        self.stats = stats
+        # Stores run on one background thread (sqlite and file writes release the GIL), off the
+        # event loop that is meanwhile sending the next requests; aclose() waits for them all.
+        # At most `max_pending` bodies wait for it: a slow disk slows the fetch, never grows
+        # memory (SPEC §7).
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pending: list[asyncio.Future[None]] = []
+        self._room = asyncio.Semaphore(max(max_pending, 1))
+        self.held = 0  # bodies queued for the writer right now
+        self.most_held = 0
+        self._records: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        hint = request.extensions.get(HINT)
+        if request.method != "GET" or not isinstance(hint, Mapping) or self.mode == "off":
+            return await self.inner.handle_async_request(request)
+        stage = hint.get("stage")
+        listing = hint.get("listing")
+        if isinstance(stage, Stage) and isinstance(listing, str):
+            return await self._listing_page(request, hint, stage, listing)
+        if self.mode == "use":
+            hit = self.cache.lookup(request, hint)
+            if hit is not None:
+                return self._hit(hit)
+        response = await self.inner.handle_async_request(request)
+        if response.status_code == 200:
+            await response.aread()  # retry already validated the JSON of a 200
+            key = self.cache.key(request, hint)
+            await self._store(self.cache.put, key, hint, response, keep_on_cancel=True)
+        return response
+
+    def _hit(self, hit: httpx.Response) -> httpx.Response:
+        if self.stats is not None:
+            self.stats.cache_hits += 1
+        return hit
+
+    async def _listing_page(
+        self, request: httpx.Request, hint: Mapping[str, Any], stage: Stage, listing: str
+    ) -> httpx.Response:
+        kind = str(hint.get("kind", "sync"))
+        if self.mode == "use" and hint.get("probe"):
+            if self.cache.holds(listing):  # look it up once the activity stamp is known
+                return httpx.Response(204, request=request, extensions={DEFERRED: True})
+            self.cache._counts[(kind, "misses")] += 1
+        elif self.mode == "use" and hint.get("lookup", True):
+            account = str(hint.get("account", ""))
+            if (account, listing) not in self._records:
+                self._records[(account, listing)] = self.cache.record(account, listing)
+            hit = self.cache.lookup_page(request, hint, self._records[(account, listing)])
+            if hit is not None:
+                return self._hit(hit)
+        response = await self.inner.handle_async_request(request)
+        if response.status_code == 200:
+            await response.aread()
+            key = self.cache.page_key(request, stage.token)
+            stage.keys.append(key)
+            stage.sink = self
+            await self._store(self.cache.put, key, hint, response)
+        return response
+
+    async def _store(
+        self,
+        put: Callable[[str, dict[str, Any]], None],
+        key: str,
+        hint: Mapping[str, Any],
+        response: httpx.Response,
+        keep_on_cancel: bool = False,
+    ) -> None:
+        """Queue one store for the writer thread, waiting while `max_pending` are queued. An
+        independent answer (per-film people) cancelled while it waits is stored anyway: it was
+        paid for, and an interrupted `--directors all` run resumes from what arrived."""
+        entry = entry_of(hint, response, self.cache.now())  # the body bytes, not the response
+        try:
+            await self._room.acquire()
+        except asyncio.CancelledError:
+            if keep_on_cancel:
+                self._submit(put, key, entry)
+            raise
+        self.held += 1
+        self.most_held = max(self.most_held, self.held)
+        self._submit(put, key, entry, release=True)
+
+    def _submit(self, fn: Callable[..., None], *args: Any, release: bool = False) -> None:
+        if self._writer is None:
+            self._writer = concurrent.futures.ThreadPoolExecutor(1, "trakt-export-cache")
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._writer, fn, *args)
+        if release:
+            future.add_done_callback(self._released)
+        self._pending = [f for f in self._pending if not f.done() or _failed(f)]
+        self._pending.append(future)
+
+    def _released(self, _: object) -> None:
+        self.held -= 1
+        self._room.release()
+
+    # ----- snapshot.StageSink ---------------------------------------------------------------
+
+    def commit_stage(self, stage: Stage) -> None:
+        """After the stage's stores (one writer thread: in order), write the listing record."""
+        record = {
+            "token": stage.token,
+            "activity": stage.activity,
+            "stored_at": self.cache.now(),
+            "kind": "sync",
+            "keys": list(stage.keys),
+        }
+        self._records[(stage.account, stage.listing)] = record
+        self._submit(self.cache.commit, stage.account, stage.listing, record)
+
+    def drop_stage(self, stage: Stage) -> None:
+        self._submit(self.cache.discard, list(stage.keys))
+
+    async def aclose(self) -> None:
+        try:
+            await self.inner.aclose()
+        finally:
+            try:
+                if self._pending:
+                    await asyncio.gather(*self._pending)
+            finally:
+                if self._writer is not None:
+                    self._writer.shutdown(wait=True)
+                self.cache.close()

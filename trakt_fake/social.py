@@ -213,8 +213,8 @@ def lists(request: httpx.Request, user: UserData, rest: list[str], owner: bool) 
     kinds = _types(rest[2]) if len(rest) > 2 and rest[2] != "all" else None
     if len(rest) > 2 and rest[2] != "all" and kinds is None:
         return not_found()
-    shown = served(user, lst, ranked(lst.items, kinds))
-    return paginate(request, shown, watchlist_entry, headers=sort_headers(lst))
+    items = served(user, lst, ranked(lst.items, kinds))
+    return paginate(request, items, watchlist_entry, headers=sort_headers(lst))
 
 
 # ----- favorites ---------------------------------------------------------------------------

@@ -161,7 +161,7 @@ class _Read:
             hint["probe"] = True
         return hint
 
-    async def page(self, number: int, probe: bool = False) -> _Page | None:
+    async def page(self, number: int, probe: bool = False, advance: bool = True) -> _Page | None:
         """Page `number` (None when a probe found the listing cached: read it later)."""
         api = self.api
         path, query = api._request(self.endpoint)
@@ -184,7 +184,8 @@ class _Read:
         del response
         keys = item_keys(self.endpoint, raw)
         items = self.parse(raw) if self.parse else raw
-        api._observer.advance(self.endpoint)
+        if advance:  # not for public mode's re-check: the bar counts the listing's pages
+            api._observer.advance(self.endpoint)
         result = self.pages[number] = _Page(len(raw), keys, items, live)
         return result
 
@@ -545,7 +546,7 @@ class TraktAPI:
             return [e for e in reads if self._stamp(e) != before[e]]
         live = [e for e, read in reads.items() if read.live]
         again = {e: _Read(self, e, parsers.get(e), lookup=False) for e in live}
-        await gather_all(again[e].page(1) for e in live)
+        await gather_all(again[e].page(1, advance=False) for e in live)
         moved = [e for e in live if again[e].signature != reads[e].signature]
         for e in live:
             if e in moved:

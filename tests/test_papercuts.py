@@ -107,7 +107,7 @@ def test_the_fakes_help_lists_datasets_and_says_latency_is_per_request() -> None
         check=True,
     )
     text = " ".join(done.stdout.split())
-    assert "sample, edge, large, reality, heavy_tv or sized:N" in text
+    assert "sample, edge, large, reality, heavy_tv, imported or sized:N" in text
     assert "per request" in text
 
 

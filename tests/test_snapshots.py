@@ -179,9 +179,9 @@ def test_a_duplicate_that_pushes_an_item_off_is_reported(
     got = plays(world.export()[0])
     assert got.total() == EVENTS - 1
     assert not got - clean  # a row lost, none doubled
-    assert warnings(caplog) == [
-        f"Trakt announced {EVENTS} items for history/movies but served {EVENTS - 1} "
-        f"(hidden or removed titles); exported {EVENTS - 1}."
+    assert warnings(caplog) == [  # served twice, named as such (not "hidden or removed")
+        f"Trakt announced {EVENTS} items for history/movies but served {EVENTS - 1}: "
+        f"1 served twice across pages in place of another item; exported {EVENTS - 1}."
     ]
 
 

@@ -47,6 +47,7 @@ class ExportSettings:
     directors: Directors = "off"  # missing: only films with neither IMDb nor TMDB id
     reviews: bool = False  # Review column from the user's film comments
     tags: str = ""  # comma-separated Tags on every dated diary row
+    date_only_midnight: bool = True  # a watch at 00:00:00 UTC keeps its UTC date (SPEC §5)
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,6 +77,7 @@ class Skipped:
 
     gone: int = 0  # items whose film object is null
     unmatchable: set[int] = field(default_factory=set)  # Trakt ids: no title, no IMDb/TMDB id
+    anonymous: int = 0  # items whose film has no title and no id at all, not even Trakt's
 
     def warning(self) -> str | None:
         parts = []
@@ -91,6 +92,9 @@ class Skipped:
                 f"{n} film{'s' if n != 1 else ''} with neither a title nor an IMDb/TMDB id "
                 f"(Trakt id {ids}{more}; Letterboxd could not match {'them' if n != 1 else 'it'})"
             )
+        if self.anonymous:
+            n = self.anonymous
+            parts.append(f"{n} item{'s' if n != 1 else ''} whose film has no title and no id")
         return f"Skipped {' and '.join(parts)}." if parts else None
 
 
@@ -182,18 +186,44 @@ def _film(raw: Any, films: Films | None, skipped: Skipped | None = None) -> Movi
             skipped.gone += 1
         return None
     if films is None:
-        return _matchable(parse_movie(raw), skipped)
+        return None if _skip_anonymous(raw, skipped) else _matchable(parse_movie(raw), skipped)
     try:
         key = raw["ids"]["trakt"]  # the hot path: a film seen before
     except (TypeError, KeyError):
         key = None  # odd shapes get parse_movie's precise error below
     known = films.get(key) if type(key) is int else None  # not bool: True == 1
     if known is None:
+        if _skip_anonymous(raw, skipped):
+            return None
         parsed = _matchable(parse_movie(raw), skipped)
         if parsed is None:
             return None  # not cached: such films are rare, and each item is counted
         films[parsed.trakt_id] = known = parsed
     return known
+
+
+def _skip_anonymous(raw: Any, skipped: Skipped | None) -> bool:
+    if not _anonymous(raw):
+        return False
+    if skipped is not None:
+        skipped.anonymous += 1
+    return True
+
+
+def _anonymous(raw: Any) -> bool:
+    """A film object with no title and no id at all (not even Trakt's): nothing could match
+    it, so it is skipped like a film without title and IMDb/TMDB id (SPEC §5), not an error."""
+    if not isinstance(raw, dict):
+        return False
+    ids = raw.get("ids")
+    ids = ids if isinstance(ids, dict) else {}
+    trakt = ids.get("trakt")
+    if isinstance(trakt, int) and not isinstance(trakt, bool):
+        return False  # the hot path: every normal film has its Trakt id
+    title = raw.get("title")
+    if isinstance(title, str) and title.strip():
+        return False
+    return _opt_str(ids.get("imdb")) is None and _opt_int(ids.get("tmdb")) is None
 
 
 def _matchable(movie: Movie, skipped: Skipped | None) -> Movie | None:

@@ -5,6 +5,10 @@ Real-Trakt fetching behaviours can be switched on from here (all off by default)
 `--account-budget 500/300`, `--overcount /sync/history/movies=3`, `--duplicate PATH=PAGE`,
 `--strip-pagination`, `--absurd-page-count N`, `--html-challenge-rate P [--html-lying]`,
 `--exhausted-ratelimit`, `--trickle SECONDS [--trickle-path PREFIX]`.
+
+`python -m trakt_fake zip --dataset NAME --layout LAYOUT -o FILE` writes Trakt's data-export
+ZIP of a dataset's primary user (or `--user`) in one of the layouts real exports have used
+(`ziplayouts.LAYOUTS`), for the demo, the docs and anyone trying `--from-zip`.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import FrameType
+from typing import Any
 
 from trakt_fake.datasets import edge, large, reality, sample, sized
+from trakt_fake.importsets import imported
 from trakt_fake.loopback import start
 from trakt_fake.records import Dataset
 from trakt_fake.server import FakeTrakt
@@ -31,11 +37,12 @@ _DATASETS: dict[str, Callable[[], Dataset]] = {
     "large": large,
     "reality": reality,
     "heavy_tv": heavy_tv,
+    "imported": imported,
 }
 
 
 def dataset_named(spec: str) -> Dataset:
-    """`sample`, `edge`, `large`, `reality`, `heavy_tv` or `sized:N`."""
+    """`sample`, `edge`, `large`, `reality`, `heavy_tv`, `imported` or `sized:N`."""
     if spec.startswith("sized:"):
         try:
             count = int(spec.removeprefix("sized:"))
@@ -111,7 +118,50 @@ def _parser() -> argparse.ArgumentParser:
     reality.add_argument("--trickle", type=float, metavar="SECONDS", help="per body byte")
     reality.add_argument("--trickle-path", metavar="PREFIX")
     reality.add_argument("--seed", type=int, default=0, help="for rate-based faults")
+    _zip_parser(commands)
     return parser
+
+
+def _zip_parser(commands: Any) -> None:
+    from trakt_fake.ziplayouts import LAYOUTS
+
+    make = commands.add_parser("zip", help="write Trakt's data-export ZIP of a dataset")
+    make.add_argument(
+        "--dataset",
+        type=dataset_named,
+        default="sample",
+        metavar="NAME",
+        help=f"one of {', '.join(_DATASETS)} or sized:N; default sample",
+    )
+    make.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="paged",
+        help="the member layout of one of Trakt's export versions; default paged",
+    )
+    make.add_argument("--user", help="whose export (default: the dataset's first user)")
+    make.add_argument("-o", "--output", required=True, metavar="FILE", help="the ZIP to write")
+
+
+def write_zip(args: argparse.Namespace) -> int:
+    """The `zip` command: one account's export in the chosen layout, written to --output."""
+    from pathlib import Path
+
+    from trakt_fake.ziplayouts import write_trakt_zip
+
+    dataset: Dataset = args.dataset
+    user = dataset.user(args.user or dataset.primary)
+    if user is None:
+        print(f"error: no user {args.user!r} in this dataset", file=sys.stderr)
+        return 2
+    path = Path(args.output)
+    try:
+        write_trakt_zip(dataset, path, user.username, args.layout)
+    except OSError as exc:
+        print(f"error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"ZIP {path}", flush=True)
+    return 0
 
 
 def _budget(spec: str) -> tuple[int, float]:
@@ -153,6 +203,8 @@ def configure(fake: FakeTrakt, args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "zip":
+        return write_zip(args)
     dataset: Dataset = args.dataset
     owner = args.token_user or dataset.primary
     user = dataset.user(owner)

@@ -63,8 +63,13 @@ def movie_json(film: Film) -> Json:
     return {
         "title": film.title,
         "year": film.year,
-        "ids": {"trakt": film.trakt, "slug": film.slug, "imdb": film.imdb, "tmdb": film.tmdb},
+        "ids": {"trakt": film.trakt, "slug": film.slug, "imdb": film.imdb, "tmdb": film.tmdb}
+        if film.trakt
+        else dict(_NO_IDS),  # a film object Trakt serves without any id (Film.trakt = 0)
     }
+
+
+_NO_IDS: Json = {"trakt": None, "slug": None, "imdb": None, "tmdb": None}
 
 
 def show_json(show: Show) -> Json:

@@ -15,6 +15,7 @@ import httpx
 
 import trakt_fake.account as account
 from trakt_fake.listpages import answer, not_found, paginate
+from trakt_fake.listsort import served, sort_headers
 from trakt_fake.records import (
     Comment,
     Episode,
@@ -212,7 +213,8 @@ def lists(request: httpx.Request, user: UserData, rest: list[str], owner: bool) 
     kinds = _types(rest[2]) if len(rest) > 2 and rest[2] != "all" else None
     if len(rest) > 2 and rest[2] != "all" and kinds is None:
         return not_found()
-    return paginate(request, ranked(lst.items, kinds), watchlist_entry, headers=_SORT_HEADERS)
+    items = served(user, lst, ranked(lst.items, kinds))
+    return paginate(request, items, watchlist_entry, headers=sort_headers(lst))
 
 
 # ----- favorites ---------------------------------------------------------------------------

@@ -104,8 +104,9 @@ def user_stats(user: UserData) -> dict[str, Any]:
 
 def social_files(fake: FakeTrakt, username: str) -> dict[str, list[Any]]:
     """The social kinds of the export, as Trakt's ZIP holds them: `lists-lists` (every list, the
-    owner's view), `lists-list-<id>-<slug>` (its items, every type, rank order),
+    owner's view), `lists-list-<id>-<slug>` (its items, every type, in the list's own order),
     `lists-favorites` and `comments-movies` (the film comments, replies included)."""
+    from trakt_fake.listsort import served
     from trakt_fake.shapes import watchlist_entry
     from trakt_fake.social import comment_entry, list_json, ranked
 
@@ -116,7 +117,7 @@ def social_files(fake: FakeTrakt, username: str) -> dict[str, list[Any]]:
             files["lists-lists"] = [list_json(user, lst) for lst in sorted(user.lists, key=_trakt)]
         for lst in sorted(user.lists, key=_trakt):
             files[f"lists-list-{lst.trakt}-{lst.slug}"] = [
-                watchlist_entry(e) for e in ranked(lst.items)
+                watchlist_entry(e) for e in served(user, lst, ranked(lst.items))
             ]
         if user.favorites:
             files["lists-favorites"] = [watchlist_entry(e) for e in ranked(user.favorites)]

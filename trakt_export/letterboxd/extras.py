@@ -23,7 +23,7 @@ from trakt_export.letterboxd.since import (
     parse_since,
     save_mark,
 )
-from trakt_export.models import FilmData, HistoryEvent
+from trakt_export.models import FilmData, HistoryEvent, MovieRating
 
 
 def normal_tags(raw: str) -> str:
@@ -36,7 +36,7 @@ class Extras:
     settings: Settings
     since: Since | None
     tag_text: str
-    _pending: tuple[Path, list[HistoryEvent]] | None = field(default=None)
+    _pending: tuple[Path, list[HistoryEvent], list[MovieRating]] | None = field(default=None)
     _started: datetime = field(default_factory=now_utc)
 
     @classmethod
@@ -70,17 +70,18 @@ class Extras:
             account = data.account or f"zip-{self.settings.trakt.username or 'offline'}"
             path = mark_path(self.settings.paths.data_dir, account)
             mark = load_mark(path)
-            self._pending = (path, list(data.history))
+            self._pending = (path, list(data.history), list(data.ratings))
         from trakt_export.letterboxd.since import select
 
         self._started = started
-        return select(rows, data.history, data.ratings, zone, self.since, mark)
+        date_only = self.settings.export.date_only_midnight
+        return select(rows, data.history, data.ratings, zone, self.since, mark, date_only)
 
     def nothing_new(self, rows: Sequence[letterboxd.Row]) -> bool:
         return self.since is not None and not rows
 
     def done(self) -> None:
         if self._pending is not None:
-            path, events = self._pending
-            save_mark(path, events, self._started)
+            path, events, ratings = self._pending
+            save_mark(path, events, self._started, ratings)
             self._pending = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,43 @@ def local_date(moment: datetime, zone: ZoneInfo) -> date:
     return moment.astimezone(zone).date()
 
 
+_MIDNIGHT = time(0, 0)
+
+
+def is_date_only(moment: datetime) -> bool:
+    """Exactly 00:00:00.000 UTC: how Trakt's Letterboxd/IMDb import and importers such as
+    TraktRater store a watch (or rating) that has a date but no time of day (SPEC §5)."""
+    return moment.time() == _MIDNIGHT
+
+
+def is_date_only_play(event: HistoryEvent) -> bool:
+    """A marked or imported play (`watch`) at exactly midnight UTC; scrobbles and check-ins
+    carry real times, and the epoch ("date unknown") is no date at all."""
+    moment = event.watched_at
+    return event.action == "watch" and is_date_only(moment) and not is_unknown_date(moment)
+
+
+def play_date(event: HistoryEvent, zone: ZoneInfo, date_only_midnight: bool = True) -> date:
+    """The local date of a dated play: a date-only play keeps its UTC date (west of UTC it would
+    land on the day before), unless `date_only_midnight` is off; any other play is converted."""
+    if date_only_midnight and is_date_only_play(event):
+        return event.watched_at.date()
+    return event.watched_at.astimezone(zone).date()
+
+
+def rated_date(rated_at: datetime, zone: ZoneInfo, date_only_midnight: bool = True) -> date:
+    """The local date of a rating; one at exactly midnight UTC was imported with a date only and
+    keeps it, like a date-only play (SPEC §5: wherever a play's or a rating's date is used)."""
+    if date_only_midnight and is_date_only(rated_at):
+        return rated_at.date()
+    return rated_at.astimezone(zone).date()
+
+
+def date_only_plays(events: Iterable[HistoryEvent]) -> int:
+    """How many plays are date-only (for `--report`), whatever `date_only_midnight` says."""
+    return sum(1 for event in events if is_date_only_play(event))
+
+
 def _current(ratings: Iterable[MovieRating]) -> dict[int, MovieRating]:
     """The current rating per film: Trakt keeps one, but should a film appear twice the most
     recently rated wins (later in the list on a tie), the same for every row of that film."""
@@ -79,11 +116,13 @@ def history_rows(
     zone: ZoneInfo,
     *,
     include_rated_unwatched: bool = True,
+    date_only_midnight: bool = True,
 ) -> list[Row]:
     """One row per film and local day; Rewatch when the film has a row on an earlier day.
 
     A play on 1970-01-01 UTC has an unknown date (SPEC §5): it gives no row of its own but
-    counts as an earlier viewing; a film with only such plays gets one undated row."""
+    counts as an earlier viewing; a film with only such plays gets one undated row. A date-only
+    play keeps its UTC date (`play_date`)."""
     days: dict[int, set[date]] = {}
     films: dict[int, Movie] = {}
     undated: dict[int, Movie] = {}  # films with an unknown-date play
@@ -93,7 +132,7 @@ def history_rows(
         if UNKNOWN_DAY_START <= event.watched_at < UNKNOWN_DAY_END:  # is_unknown_date, inlined
             undated[film] = movie
             continue
-        day = event.watched_at.astimezone(zone).date()  # local_date, inlined: hot loop
+        day = play_date(event, zone, date_only_midnight)
         if film in days:
             days[film].add(day)
         else:

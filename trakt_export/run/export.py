@@ -104,7 +104,11 @@ def movie_rows(settings: Settings, data: FilmData, zone: ZoneInfo) -> list[lette
     keep_rated = settings.export.include_rated_unwatched
     if settings.export.mode == "history":
         return letterboxd.history_rows(
-            data.history, data.ratings, zone, include_rated_unwatched=keep_rated
+            data.history,
+            data.ratings,
+            zone,
+            include_rated_unwatched=keep_rated,
+            date_only_midnight=settings.export.date_only_midnight,
         )
     return letterboxd.aggregated_rows(
         data.watched, data.ratings, zone, include_rated_unwatched=keep_rated
@@ -151,6 +155,8 @@ def run_movies(settings: Settings, options: Options, since: str | None = None) -
         data = load_data(settings, ENDPOINTS[settings.export.mode], options, stats)
         zone, _ = choose_zone(settings.export.timezone, data.account_timezone)  # warns once
         rows = movie_rows(settings, data, zone)
+        if options.metrics is not None:  # --report counts date-only plays (SPEC §5)
+            options.metrics.date_only_plays = letterboxd.date_only_plays(data.history)
         directors = data.directors
         rows = extras.apply(rows, data, zone)  # reviews, tags, --since
         del data  # the parsed events are not needed past this point: free them (peak memory)

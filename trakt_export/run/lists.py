@@ -2,10 +2,10 @@
 (`<slug>.csv`) plus `_favorites.csv`, in DIR (default `letterboxd-lists/`).
 
 Columns `Position,Title,Year,imdbID,tmdbID,Review` (Review = the item's notes, escaped like
-reviews); films only, in the list's rank order; Position 1..n over the films, continuing across
-split parts. From the API (token mode: `/users/me/lists...`; public: `/users/NAME/lists...`) or
-the ZIP (zipsocial.py). Should two outputs want the same file name, the list with the larger
-Trakt id takes its id as a suffix (`top-01-4242.csv`).
+reviews); films only, in the list's own order (listorder.py); Position 1..n over the films,
+continuing across split parts. From the API (token mode: `/users/me/lists...`; public:
+`/users/NAME/lists...`) or the ZIP (zipsocial.py). Should two outputs want the same file name,
+the list with the larger Trakt id takes its id as a suffix (`top-01-4242.csv`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from typing import Any
 from trakt_export.config import Settings
 from trakt_export.errors import UsageError
 from trakt_export.letterboxd import rows as letterboxd
+from trakt_export.letterboxd.listorder import ordered
 from trakt_export.letterboxd.reviews import escape
-from trakt_export.models import Films, Movie, _opt_int, matchable_film
+from trakt_export.models import Films, Movie, matchable_film
 from trakt_export.output import part_paths, write_parts
 from trakt_export.progress import RunStats
 from trakt_export.run.session import Options, connect, locked
@@ -39,31 +40,33 @@ IMPORT_PAGE = "a Letterboxd list's import (letterboxd.com/list/new/, then Import
 class FilmList:
     trakt_id: int  # 0 for the favorites
     slug: str
-    films: list[tuple[Movie, str | None]] = field(default_factory=list)  # rank order, notes
+    films: list[tuple[Movie, str | None]] = field(default_factory=list)  # the list's order, notes
 
 
-def parse_items(raw: Sequence[Any], films: Films | None = None) -> list[tuple[Movie, str | None]]:
-    """Film items in rank order (ties by item id) with their notes; other media dropped."""
-    keyed: list[tuple[int, int, int, Movie, str | None]] = []
-    for position, item in enumerate(raw):
-        if not isinstance(item, dict) or item.get("type", "movie") != "movie":
-            continue
-        movie = item.get("movie")
-        if not isinstance(movie, dict):
-            continue  # a null film (TRAKT-REALITY): nothing to import
-        film = matchable_film(movie, films)
+def parse_items(
+    raw: Sequence[Any], films: Films | None = None, entry: Any = None
+) -> list[tuple[Movie, str | None]]:
+    """Film items in the list's own order (`entry`'s sort_by/sort_how, see listorder.py; the
+    favorites, entry None: by rank) with their notes; other media dropped."""
+    sort = entry if isinstance(entry, dict) else {}
+    films_only = [
+        item
+        for item in raw
+        if isinstance(item, dict)
+        and item.get("type", "movie") == "movie"
+        # a null film (TRAKT-REALITY): nothing to import
+        and isinstance(item.get("movie"), dict)
+    ]
+    seen: set[int] = set()
+    out = []
+    for item in ordered(films_only, sort.get("sort_by", "rank"), sort.get("sort_how", "asc")):
+        film = matchable_film(item["movie"], films)
         if film is None:
             continue  # unreadable, or no title and no id: Letterboxd could not match it
         notes = item.get("notes")
-        rank = _opt_int(item.get("rank")) or position + 1
-        keyed.append((rank, _opt_int(item.get("id")) or 0, position, film, notes or None))
-    keyed.sort(key=lambda k: k[:3])
-    seen: set[int] = set()
-    out = []
-    for *_, film, notes in keyed:
         if film.trakt_id not in seen:
             seen.add(film.trakt_id)
-            out.append((film, notes if isinstance(notes, str) else None))
+            out.append((film, notes if isinstance(notes, str) and notes else None))
     return out
 
 
@@ -81,13 +84,13 @@ async def _from_api(settings: Settings, options: Options, stats: RunStats) -> li
     async with connect(settings, options, stats) as api:
         await api.start()
         listing = await api.listing("lists")
-        wanted = [ids for entry in listing.items if (ids := _list_ids(entry)) is not None]
+        wanted = [(*ids, entry) for entry in listing.items if (ids := _list_ids(entry)) is not None]
         films: Films = {}
-        endpoints = [f"lists/{trakt}/items" for trakt, _ in wanted]
+        endpoints = [f"lists/{trakt}/items" for trakt, _, _ in wanted]
         results = await api.listings(*endpoints, "favorites")
         out = [
-            FilmList(trakt, slug, parse_items(results[f"lists/{trakt}/items"].items, films))
-            for trakt, slug in wanted
+            FilmList(trakt, slug, parse_items(results[f"lists/{trakt}/items"].items, films, entry))
+            for trakt, slug, entry in wanted
         ]
         out.append(FilmList(0, FAVORITES, parse_items(results["favorites"].items, films)))
         return out
@@ -99,7 +102,7 @@ def _from_zip(path: Path) -> list[FilmList]:
     lists, favorites = read_lists(path)
     films: Films = {}
     out = [
-        FilmList(ids[0], ids[1], parse_items(items, films))
+        FilmList(ids[0], ids[1], parse_items(items, films, entry))
         for entry, items in lists
         if (ids := _list_ids(entry)) is not None
     ]

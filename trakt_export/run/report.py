@@ -46,6 +46,7 @@ def build_report(
             "retries": metrics.total("retries"),
             "rate_limited": metrics.total("rate_limited"),
             "bytes": metrics.total("bytes"),
+            "date_only_plays": metrics.date_only_plays,
         },
         "endpoints": endpoints,
     }

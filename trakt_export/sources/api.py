@@ -114,6 +114,7 @@ class Listing:
     pages: int
     served: int = 0  # distinct items Trakt served (counts are advisory, SPEC §4)
     live: bool = True  # some page came from Trakt, not from the cache
+    doubled: int = 0  # items Trakt served again on a later page (its paging duplicates)
 
 
 # How many times a listing whose data changed under the run is read again (SPEC §4).
@@ -160,7 +161,7 @@ class _Read:
             hint["probe"] = True
         return hint
 
-    async def page(self, number: int, probe: bool = False) -> _Page | None:
+    async def page(self, number: int, probe: bool = False, advance: bool = True) -> _Page | None:
         """Page `number` (None when a probe found the listing cached: read it later)."""
         api = self.api
         path, query = api._request(self.endpoint)
@@ -183,7 +184,8 @@ class _Read:
         del response
         keys = item_keys(self.endpoint, raw)
         items = self.parse(raw) if self.parse else raw
-        api._observer.advance(self.endpoint)
+        if advance:  # not for public mode's re-check: the bar counts the listing's pages
+            api._observer.advance(self.endpoint)
         result = self.pages[number] = _Page(len(raw), keys, items, live)
         return result
 
@@ -243,13 +245,15 @@ class _Read:
         """Pages in order, each item once (history by id, others by film): Trakt repeats items
         across pages when data shifts, and sometimes by itself."""
         seen: set[object] = set()
-        served = 0
+        served = doubled = 0
         for number in sorted(self.pages):
             for key in self.pages[number].keys:
                 if key is None or key not in seen:
                     served += 1
                     if key is not None:
                         seen.add(key)
+                else:
+                    doubled += 1
         keyed = model_keys(self.endpoint) if self.parse else None
         kept: set[object] = set()
         items: list[Any] = []
@@ -265,7 +269,9 @@ class _Read:
                 items.append(item)
         pages = len(self.pages)
         self.pages = {n: _Page(p.raw_len, [], [], p.live) for n, p in self.pages.items()}
-        return Listing(self.endpoint, items, self.announced, pages, served, live=self.live)
+        return Listing(
+            self.endpoint, items, self.announced, pages, served, live=self.live, doubled=doubled
+        )
 
 
 class TraktAPI:
@@ -394,6 +400,22 @@ class TraktAPI:
         if endpoint in self.routes:  # a backup Route: name it like the other endpoints
             name = self.routes[endpoint].path.split("?")[0].removeprefix("/sync/")
             name = name.removeprefix("/users/me/").removeprefix(f"/users/{self.user}/")
+        missing = listing.announced - listing.served
+        twice = min(listing.doubled, max(missing, 0))  # each took the place of an item
+        if twice:  # Trakt's own paging duplicate (TRAKT-REALITY), not a hidden title
+            hidden = missing - twice
+            also = f"; {hidden} hidden or removed" if hidden > 0 else ""
+            log.warning(
+                "Trakt announced %d items for %s but served %d: %d served twice across pages "
+                "in place of another item%s; exported %d.",
+                listing.announced,
+                name,
+                listing.served,
+                twice,
+                also,
+                listing.served,
+            )
+            return
         log.warning(
             "Trakt announced %d items for %s but served %d (hidden or removed titles); "
             "exported %d.",
@@ -474,13 +496,20 @@ class TraktAPI:
     ) -> dict[str, Listing]:
         """Complete every read, re-check that nothing changed, re-read what did (SPEC §4)."""
         await gather_all(read.complete() for read in reads.values())
+        # Page 1 is read at most 1 + REREADS times (SPEC §4): a page 1 read twice in the first
+        # round (`reread_first`) spends one re-read; public mode's re-check reads page 1 itself,
+        # and that read starts the re-read (`heads`), so one re-read less is verifiable.
+        limit = REREADS - any(read.reread_first for read in reads.values()) - self.public
+        heads: dict[str, _Read] = {}
         for attempt in range(REREADS + 1):
             if not any(read.live for read in reads.values()):
                 break  # all from the cache: committed together, consistent by construction
-            changed = await self._changed(reads)
+            changed = await self._changed(reads, parsers, heads)
             if not changed:
                 break
-            if attempt == REREADS:
+            if attempt >= limit:
+                for unused in heads.values():
+                    unused.stage.drop()
                 raise DataChangingError(
                     "your Trakt data kept changing while it was read "
                     f"({', '.join(changed)}); nothing was written.",
@@ -489,7 +518,8 @@ class TraktAPI:
             log.debug("data changed under the run: reading %s again", ", ".join(changed))
             for endpoint in changed:
                 reads[endpoint].stage.drop()
-                reads[endpoint] = _Read(self, endpoint, parsers.get(endpoint), lookup=False)
+                head = heads.pop(endpoint, None)
+                reads[endpoint] = head or _Read(self, endpoint, parsers.get(endpoint), lookup=False)
             await gather_all(reads[e].complete() for e in changed)
         out: dict[str, Listing] = {}
         account = self._hint("").get("account", "")
@@ -501,9 +531,12 @@ class TraktAPI:
             out[endpoint] = listing
         return out
 
-    async def _changed(self, reads: dict[str, _Read]) -> list[str]:
+    async def _changed(
+        self, reads: dict[str, _Read], parsers: Mapping[str, PageParser], heads: dict[str, _Read]
+    ) -> list[str]:
         """Listings whose data moved since they were read: token mode by last_activities (live),
-        public mode by page 1 of each listing read from the network (first item, count)."""
+        public mode by page 1 of each listing read from the network (first item, count); that
+        page 1 starts the listing's re-read, kept in `heads` when it moved (else dropped)."""
         if not self.public:
             fresh = decode_json(await self.get("/sync/last_activities"))
             if not isinstance(fresh, Mapping):
@@ -512,18 +545,15 @@ class TraktAPI:
             self.activities = fresh
             return [e for e in reads if self._stamp(e) != before[e]]
         live = [e for e, read in reads.items() if read.live]
-
-        async def head(endpoint: str) -> tuple[object, ...]:
-            read = reads[endpoint]
-            path, query = self._request(endpoint)
-            response = await self.get(path, {**query, "page": 1, "limit": read.limit})
-            raw = decode_json(response)
-            if not isinstance(raw, list):
-                raise MalformedDataError(f"Trakt sent a non-list page for {endpoint}.")
-            return signature(raw, _int_header(response, "X-Pagination-Item-Count"))
-
-        heads = await gather_all(head(e) for e in live)
-        return [e for e, now in zip(live, heads, strict=True) if now != reads[e].signature]
+        again = {e: _Read(self, e, parsers.get(e), lookup=False) for e in live}
+        await gather_all(again[e].page(1, advance=False) for e in live)
+        moved = [e for e in live if again[e].signature != reads[e].signature]
+        for e in live:
+            if e in moved:
+                heads[e] = again[e]
+            else:
+                again[e].stage.drop()
+        return moved
 
     async def directors(self, films: list[int]) -> dict[int, str]:
         """Director names per film from `/movies/{id}/people` (cached as kind `people`)."""

@@ -29,7 +29,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Collection, Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from trakt_export.errors import InputError, MalformedDataError
 from trakt_export.models import (
@@ -268,6 +268,18 @@ def open_zip(path: Path) -> zipfile.ZipFile:
         raise InputError(f"cannot read {path}: {exc.strerror}.", DOWNLOAD_HINT) from None
 
 
+def _missing(path: Path, names: list[str], absent: list[str], gaps: list[str]) -> NoReturn:
+    """Exit 2 naming every needed file the ZIP lacks (SPEC §3), not just the first: absent
+    kinds ("no a.json or b.json found") and missing pages of numbered runs."""
+    is_export = bool(gaps) or any(_account_root(name) is not None for name in names)
+    what = "an incomplete" if is_export else "not a"
+    said = list(gaps)
+    if absent:
+        files = absent[0] if len(absent) == 1 else f"{', '.join(absent[:-1])} or {absent[-1]}"
+        said.insert(0, f"no {files} found")
+    raise InputError(f"{path} is {what} Trakt data export: {'; '.join(said)}.", DOWNLOAD_HINT)
+
+
 def read_zip(
     path: Path, needs: Collection[str] = tuple(KINDS), skipped: Skipped | None = None
 ) -> FilmData:
@@ -279,22 +291,20 @@ def read_zip(
         _check_errors(path, archive, names, needs)
         wanted = [KINDS[endpoint] for endpoint in KINDS if endpoint in needs]
         located: list[tuple[str, list[str], Callable[..., list[Any]]]] = []
+        absent: list[str] = []  # every needed file that is not there: named together
+        gaps: list[str] = []
         for stem, attr, parser, _ in wanted:
             found = find_members(names, stem)
             if not found:
-                is_export = any(_account_root(name) is not None for name in names)
-                what = "an incomplete" if is_export else "not a"
-                raise InputError(
-                    f"{path} is {what} Trakt data export: no {stem}.json found.", DOWNLOAD_HINT
-                )
+                absent.append(f"{stem}.json")
+                continue
             gap = missing_page(found, stem)
             if gap is not None:
-                raise InputError(
-                    f"{path} is an incomplete Trakt data export: {gap} is missing "
-                    f"(the pages of {stem} run to {found[-1]}).",
-                    DOWNLOAD_HINT,
-                )
+                gaps.append(f"{gap} is missing (the pages of {stem} run to {found[-1]})")
+                continue
             located.append((attr, found, parser))
+        if absent or gaps:
+            _missing(path, names, absent, gaps)
         films: Films = {}  # one Movie per film across every file, as in the online export
         data = FilmData(account_timezone=_timezone(path, archive, names))
         for attr, found, parser in located:

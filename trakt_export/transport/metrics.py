@@ -100,6 +100,7 @@ class Metrics:
     def __init__(self, wall: Callable[[], float] | None = None) -> None:
         self.endpoints: dict[str, EndpointMetrics] = {}
         self.wall: Callable[[], float] = wall or time.time
+        self.date_only_plays = 0  # plays at exactly 00:00 UTC, action watch (SPEC §5 v2.2)
 
     def of(self, endpoint: str | None = None) -> EndpointMetrics:
         name = endpoint if endpoint is not None else (_ENDPOINT.get() or "(other)")

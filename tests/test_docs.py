@@ -24,6 +24,7 @@ from trakt_export.cli.app import app
 from trakt_export.config import DEFAULTS, KEYS, env_name
 from trakt_fake import FakeTrakt, edge
 from trakt_fake.oauth import oauth_state
+from trakt_fake.ziplayouts import write_trakt_zip
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"
@@ -313,3 +314,24 @@ def test_the_readme_cron_recipe_works_as_written_after_its_set_up(tmp_path: Path
     assert (exported / f"new-{today}.csv").exists()
     assert (home / "backups" / f"trakt-{today}" / "manifest.json").exists()
     assert fake.stats.by_path["GET /sync/history/movies"] >= 1  # the login's account was read
+
+
+@pytest.mark.e2e
+def test_the_free_path_works_as_written(tmp_path: Path) -> None:
+    """Getting access A, step 3: the commands as written, on a ZIP where step 2 leaves it."""
+    home = tmp_path / "user"
+    (home / "Downloads").mkdir(parents=True)
+    access = README.read_text().split("### A. ", 1)[1].split("\n### ", 1)[0]
+    block = access.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.strip() for line in block.splitlines() if line.strip()]
+    (where,) = {m.group(1) for line in commands if (m := re.search(r"--from-zip (\S+)", line))}
+    write_trakt_zip(FakeTrakt(edge()), Path(where.replace("~", str(home), 1)), "edge-user")
+    shell = {**cron_env(home), "PATH": f"{Path(installed_command()).parent}:/usr/bin:/bin"}
+    for line in commands:
+        done = sh(line, shell, home)
+        assert done.returncode == 0, (line, done.stderr)
+    assert {p.name for p in home.iterdir()} >= {
+        "letterboxd-history.csv",
+        "letterboxd-watchlist.csv",
+        "letterboxd-lists",
+    }

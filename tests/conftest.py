@@ -24,6 +24,40 @@ settings.register_profile("ci", derandomize=True, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+# What a test may leave outside its tmp_path: the caches of the tools that run the suite.
+CACHES = {".pytest_cache", ".hypothesis", "__pycache__", ".mypy_cache", ".ruff_cache"}
+# The tool's own places under $HOME (platformdirs on Linux): a test that forgets
+# TRAKT_EXPORT_HOME writes here, below folders that already exist.
+HOME_PLACES = (
+    ".config/trakt-export",
+    ".local/share/trakt-export",
+    ".cache/trakt-export",
+    ".local/state/trakt-export",
+)
+
+
+def _listing(home: Path) -> set[str]:
+    """Every entry of `/`, the repository root and $HOME, and of the tool's places in $HOME."""
+    found: set[str] = set()
+    for folder in [Path("/"), REPO, home, *(home / place for place in HOME_PLACES)]:
+        try:
+            found.update(str(folder / name) for name in os.listdir(folder))
+        except OSError:  # absent (or unreadable): nothing of ours is there
+            continue
+    return {entry for entry in found if Path(entry).name not in CACHES}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def nothing_written_outside_tmp() -> Iterator[None]:
+    """Fails the run when the suite created a file in `/`, the repository or $HOME (a test
+    that writes outside its tmp_path; running as root, nothing else would stop it)."""
+    home = Path.home()
+    before = _listing(home)
+    yield
+    left = sorted(_listing(home) - before)
+    assert not left, f"the tests left files outside their temporary directories: {left}"
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     for name in list(os.environ):

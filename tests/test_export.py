@@ -13,7 +13,6 @@ import pytest
 
 from trakt_export.config import Settings, resolve
 from trakt_export.errors import AuthError, PrivateProfileError
-from trakt_export.progress import RunStats
 from trakt_export.run.export import run_movies, run_watchlist
 from trakt_export.run.session import Options
 from trakt_export.sources.api import TraktAPI
@@ -188,7 +187,13 @@ def test_stats_count_every_request(clean_env: Path, tmp_path: Path) -> None:
         settings_for(clean_env, TRAKT_EXPORT_ACCESS_TOKEN=token),
         Options(output=str(tmp_path / "x.csv"), transport=fake.transport()),
     )
-    assert isinstance(result.stats, RunStats)
     # activities, settings, 2 endpoints, the consistency re-check
     assert result.stats.requests == fake.stats.total == 5
-    assert "5 HTTP requests, 0 cache hits" in result.summary()
+    assert "5 HTTP requests, 0 cache hits, 0 retries" in result.summary()
+    warm = run_movies(
+        settings_for(clean_env, TRAKT_EXPORT_ACCESS_TOKEN=token),
+        Options(output=str(tmp_path / "x.csv"), transport=fake.transport()),
+    )
+    # nothing changed: activities and settings live, both listings answered by the cache
+    assert warm.stats.requests == fake.stats.total - 5 == 2
+    assert "2 HTTP requests, 2 cache hits, 0 retries" in warm.summary()

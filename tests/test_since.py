@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from tests.test_golden import CLIENT, check, settings_for
 from trakt_export.cli.app import app
 from trakt_export.config import Settings
-from trakt_export.errors import UsageError
+from trakt_export.errors import OutputError, UsageError
 from trakt_export.run.export import run_movies
 from trakt_export.run.session import Options
 from trakt_fake import FakeTrakt, edge
@@ -120,10 +120,15 @@ def test_failed_run_does_not_advance_the_mark(clean_env: Path, tmp_path: Path) -
     fake.add_history("edge-user", 1, utc(2024, 5, 5, 20))
     blocked = tmp_path / "no-such-dir-file"
     blocked.write_text("")
-    with pytest.raises(Exception):  # noqa: B017 - writing below a regular file fails
+    with pytest.raises(OutputError) as failed:  # writing below a regular file fails
         run_movies(
             settings, Options(output=str(blocked / "x.csv"), transport=fake.transport()), "last"
         )
+    assert failed.value.exit_code == 2
+    assert str(failed.value) == f"cannot write {blocked / 'x.csv'}: {blocked} is not a directory."
+    assert failed.value.hint == (
+        "Choose a writable place with -o (or [export] output_dir); previous outputs are untouched."
+    )
     again = tmp_path / "b.csv"
     run_movies(settings, Options(output=str(again), transport=fake.transport()), "last")
     assert [r["WatchedDate"] for r in rows_of(again)] == ["2024-05-05"]

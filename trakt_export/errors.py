@@ -14,8 +14,9 @@
     │   └── MalformedDataError (4) an item we cannot read (ZIP readers re-raise as InputError)
     └── LockHeldError (5)          another run holds the data-dir lock
 Ctrl-C and SIGTERM are not errors of this tree: the CLI maps them to 130 and 143.
-httpx errors become these at the client boundary (client.py / retry.py); cli.py catches
-TraktExportError once, prints `message` (and `hint`) on stderr and exits with `exit_code`.
+httpx errors become these at the client boundary (`transport/client.py`, `transport/retry.py`);
+the CLI (`cli/console.py`, `guarded`) catches TraktExportError once, prints `message` (and
+`hint`) on stderr and exits with `exit_code`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Incomplete items (SPEC §5) are not errors: an item whose film object is null (T
 has the film) and a film with neither a title nor an IMDb/TMDB id (Letterboxd could not match
 it) are skipped and counted in a `Skipped` (its `warning()` is the one line the sources log); a
 film with no title but an id gets an empty title. Plays at the epoch ("watched, date unknown")
-are kept as they are: letterboxd.py gives them no date (`is_unknown_date`).
+are kept as they are: `letterboxd/rows.py` gives them no date (`is_unknown_date`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Trakt OAuth tokens: the saved token (0600, atomic) and a refreshing httpx.Auth.
 
-The device login and revoke live in login.py.
+The device login and revoke live in `run/login.py`.
 
 Refresh tokens are single-use, so a refresh is serialised twice over: an asyncio.Lock inside the
 process and an flock on `refresh.lock` across processes; whoever waits re-reads the token file and

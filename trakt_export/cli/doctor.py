@@ -1,4 +1,4 @@
-"""`trakt-export doctor [--json]`: one line per check (doctor.py), the exit code of the first
+"""`trakt-export doctor [--json]`: one line per check (`run/doctor.py`), the exit code of the first
 problem. The lines (or the JSON list) are the command's data: stdout."""
 
 from __future__ import annotations

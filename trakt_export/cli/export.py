@@ -1,4 +1,4 @@
-"""`movies` and `watchlist` commands: options -> settings -> export.run_* -> summary line."""
+"""`movies` and `watchlist` commands: options -> settings -> `run.export` -> summary line."""
 
 from __future__ import annotations
 

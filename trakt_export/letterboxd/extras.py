@@ -1,4 +1,5 @@
-"""What `movies` adds to the plain rows: Review (reviews.py), Tags, and `--since` (since.py).
+"""What `movies` adds to the plain rows: Review (`letterboxd/reviews.py`), Tags, and `--since`
+(`letterboxd/since.py`).
 
 `Extras.parse` checks the choices before any request; `apply` runs on the rows of the whole
 history (so Rewatch stays computed over all of it), `done` advances the `--since last` mark once

@@ -6,7 +6,7 @@ and cache as the exports. Token mode reads `/sync`, `/users/me` and `/users/hidd
 (401/403/404/426) gets no file, a manifest entry saying why and one warning. Listings are cached
 under their last_activities stamps, so a repeat backup with nothing changed costs
 last_activities + settings + the unstamped single reads (profile, stats). Where the files go:
-`backupdir.py`.
+`run/backupdir.py`.
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ def _deliver(
 
 def run_movies(settings: Settings, options: Options, since: str | None = None) -> ExportResult:
     """The `movies` command: fetch, map to Letterboxd rows, write (atomically), summarise.
-    `since` is `--since DATE|last` (history mode only; see since.py)."""
+    `since` is `--since DATE|last` (history mode only; see `letterboxd/since.py`)."""
     from trakt_export.letterboxd.extras import Extras
 
     started = time.perf_counter()

@@ -1,5 +1,6 @@
 """A run's plumbing: per-run options, the credential policy, the data-dir lock, the client and
-the choice of source (API or ZIP). `export.py`, `backup.py` and the auth commands use it.
+the choice of source (API or ZIP). `run/export.py`, `run/backup.py`, `run/lists.py` and the auth
+commands use it.
 
     open_source(settings, options, stats)   the one place that decides API vs ZIP
     connect(settings, options, stats)       a TraktAPI over the run's client (token | public)

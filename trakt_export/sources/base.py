@@ -2,7 +2,7 @@
 
 `ApiSource` reads Trakt (token mode or a public profile, both through `TraktAPI`); `ZipSource`
 reads Trakt's own data-export ZIP and makes no network request. Both return `FilmData`;
-`session.open_source` is the one place that picks between them.
+`run.session.open_source` is the one place that picks between them.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@
 Members are found in every layout the export has used: at the root or under one `<username>/`
 folder, flat or in numbered pages (`-1.json`, `-2.json`, ...), or in category folders
 (`lists/lists.json`, `lists/list-4001-top.json`, `comments/comments-movies.json`); names in any
-case, `__MACOSX/` ignored: the finding and loading are zipsource's (`find_members`, `load_list`).
-A list's file is recognised by the id and slug `lists-lists.json` names.
+case, `__MACOSX/` ignored: the finding and loading are `sources/ziparchive.py`'s (`find_members`,
+`load_list`). A list's file is recognised by the id and slug `lists-lists.json` names.
 """
 
 from __future__ import annotations

@@ -4,10 +4,11 @@ Only GET 200 responses of requests carrying a hint in `request.extensions["trakt
 (`kind`, `account`, `activity`) are stored. An entry with an activity stamp is valid while the
 stamp is unchanged, whatever its age; one without lives for its kind's TTL.
 
-Listing pages (hints carrying `listing` and a `snapshot.Stage`) are stored under the stage's
-token, invisible to lookups, until the listing passed its checks: `commit_stage` then writes the
-listing's record (token, activity stamp, time), which is what lookups go through; a dropped
-stage's pages are deleted. A record vouched by an activity stamp lives `ttl_hours.validated`.
+Listing pages (hints carrying `listing` and a `transport.stage.Stage`) are stored under the
+stage's token, invisible to lookups, until the listing passed its checks: `commit_stage` then
+writes the listing's record (token, activity stamp, time), which is what lookups go through; a
+dropped stage's pages are deleted. A record vouched by an activity stamp lives
+`ttl_hours.validated`.
 """
 
 from __future__ import annotations
@@ -365,7 +366,7 @@ def _rate(hits: int, misses: int) -> float:
 
 class CacheTransport(httpx.AsyncBaseTransport):
     """Outermost layer: hits never reach retry or the limiter; misses are stored on 200 (listing
-    pages staged until their listing is committed, see `snapshot.Stage`)."""
+    pages staged until their listing is committed, see `transport.stage.Stage`)."""
 
     def __init__(
         self,

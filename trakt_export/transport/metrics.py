@@ -8,7 +8,7 @@ Two thin transports wrap the stack (see client.build_client):
 
 and `MetricsObserver` wraps the run's progress observer to count retries (by reason) and time
 paused, per endpoint. The same figures feed `-v` (one debug line per request, pause and retry),
-the summary line and `--report PATH` (report.py). Latency percentiles are computed from every
+the summary line and `--report PATH` (`run/report.py`). Latency percentiles are computed from every
 sample (nearest-rank), never estimated.
 """
 

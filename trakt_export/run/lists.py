@@ -2,10 +2,11 @@
 (`<slug>.csv`) plus `_favorites.csv`, in DIR (default `letterboxd-lists/`).
 
 Columns `Position,Title,Year,imdbID,tmdbID,Review` (Review = the item's notes, escaped like
-reviews); films only, in the list's own order (`letterboxd/listorder.py`); Position 1..n over the films,
-continuing across split parts. From the API (token mode: `/users/me/lists...`; public:
-`/users/NAME/lists...`) or the ZIP (`sources/zipsocial.py`). Should two outputs want the same file name,
-the list with the larger Trakt id takes its id as a suffix (`top-01-4242.csv`).
+reviews); films only, in the list's own order (`letterboxd/listorder.py`); Position 1..n over
+the films, continuing across split parts. From the API (token mode: `/users/me/lists...`;
+public: `/users/NAME/lists...`) or the ZIP (`sources/zipsocial.py`). Should two outputs want
+the same file name, the list with the larger Trakt id takes its id as a suffix
+(`top-01-4242.csv`).
 """
 
 from __future__ import annotations

@@ -11,11 +11,9 @@ last_activities + settings + the unstamped single reads (profile, stats). Where 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +29,6 @@ from trakt_export.errors import (
     OutputError,
     TraktExportError,
 )
-from trakt_export.progress import RunStats
 from trakt_export.run.backupdir import (
     MANIFEST,
     TOOL,
@@ -45,7 +42,8 @@ from trakt_export.run.backupdir import (
     staging_for,
     verify,
 )
-from trakt_export.run.session import Options, connect, locked
+from trakt_export.run.lifecycle import lifecycle
+from trakt_export.run.session import Options
 from trakt_export.sources.api import (
     ACTIVITY_KEYS,
     PAGE_LIMIT,
@@ -56,6 +54,7 @@ from trakt_export.sources.api import (
     gather_all,
 )
 from trakt_export.transport.client import decode_json
+from trakt_export.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +125,7 @@ class BackupResult:
     directory: Path
     files: int
     items: int
-    stats: RunStats
+    stats: Metrics
     elapsed: float
     unavailable: list[str] = field(default_factory=list)
 
@@ -213,42 +212,39 @@ async def fetch_part(api: TraktAPI, part: Part, strict: bool = False) -> Fetched
     )
 
 
-async def fetch_backup(
-    settings: Settings, options: Options, stats: RunStats
-) -> tuple[str, list[Fetched], list[str], dict[str, Any]]:
+async def fetch_backup(api: TraktAPI) -> tuple[str, list[Fetched], list[str], dict[str, Any]]:
     """Every part of the backup; the account, the login-only files skipped, and the extras."""
-    async with connect(settings, options, stats) as api:
-        account = await api.start()
-        parts, login_only = plan(api)
-        if api.public:  # a private profile fails here, before anything else is read
-            profile = next(p for p in parts if p.file == "profile.json")
-            parts.remove(profile)
-            first = [await fetch_part(api, profile, strict=True)]
-        else:
-            first = []
+    account = await api.start()
+    parts, login_only = plan(api)
+    if api.public:  # a private profile fails here, before anything else is read
+        profile = next(p for p in parts if p.file == "profile.json")
+        parts.remove(profile)
+        first = [await fetch_part(api, profile, strict=True)]
+    else:
+        first = []
 
-        user = account.get("user") if account is not None else (first[0].data if first else None)
-        if _not_vip(user):  # VIP-only notes: known refused without asking (426)
-            notes = next(p for p in parts if p.file == "notes.json")
-            parts.remove(notes)
-            reason = "needs Trakt VIP (the account is not VIP)"
-            log.warning("%s not backed up: %s.", notes.file, reason)
-            first.append(Fetched(notes, status=426, reason=reason))
+    user = account.get("user") if account is not None else (first[0].data if first else None)
+    if _not_vip(user):  # VIP-only notes: known refused without asking (426)
+        notes = next(p for p in parts if p.file == "notes.json")
+        parts.remove(notes)
+        reason = "needs Trakt VIP (the account is not VIP)"
+        log.warning("%s not backed up: %s.", notes.file, reason)
+        first.append(Fetched(notes, status=426, reason=reason))
 
-        def each(chosen: list[Part]) -> list[Coroutine[Any, Any, Fetched]]:
-            return [fetch_part(api, p) for p in chosen]
+    def each(chosen: list[Part]) -> list[Coroutine[Any, Any, Fetched]]:
+        return [fetch_part(api, p) for p in chosen]
 
-        fetched = first + await gather_all(each(parts))
-        lists = next(f for f in fetched if f.part.file == "lists.json")
-        if lists.status is None:
-            fetched += await gather_all(each(list_parts(api, lists.data)))
-        if not api.public and any(f.live for f in fetched):  # a listing came live: consistent?
-            fetched = await _consistent(api, fetched)
-        extras: dict[str, Any] = {}
-        if account is not None:
-            extras["last_activities"] = dict(api.activities)
-            extras["settings"] = dict(account)
-        return api.account, fetched, login_only, extras
+    fetched = first + await gather_all(each(parts))
+    lists = next(f for f in fetched if f.part.file == "lists.json")
+    if lists.status is None:
+        fetched += await gather_all(each(list_parts(api, lists.data)))
+    if not api.public and any(f.live for f in fetched):  # a listing came live: consistent?
+        fetched = await _consistent(api, fetched)
+    extras: dict[str, Any] = {}
+    if account is not None:
+        extras["last_activities"] = dict(api.activities)
+        extras["settings"] = dict(account)
+    return api.account, fetched, login_only, extras
 
 
 async def _consistent(api: TraktAPI, fetched: list[Fetched]) -> list[Fetched]:
@@ -376,13 +372,11 @@ def write_backup(
 
 
 def run_backup(settings: Settings, options: Options, now: datetime | None = None) -> BackupResult:
-    started = time.perf_counter()
-    stats = RunStats()
     now = now or datetime.now(UTC)
-    with locked(settings):
+    with lifecycle(settings, options) as run:
         parent = Path(settings.export.output_dir).expanduser()
         target = choose_target(options.output, parent, now.astimezone())
-        account, fetched, login_only, extras = asyncio.run(fetch_backup(settings, options, stats))
+        account, fetched, login_only, extras = run.online(fetch_backup)
         blobs, files, unavailable, items = build_files(fetched, login_only, extras)
         manifest: dict[str, Any] = {
             "tool": TOOL,
@@ -397,7 +391,7 @@ def run_backup(settings: Settings, options: Options, now: datetime | None = None
         }
         directory = write_backup(target, blobs, manifest, now.astimezone())
     return BackupResult(
-        directory, len(blobs) + 1, items, stats, time.perf_counter() - started, sorted(unavailable)
+        directory, len(blobs) + 1, items, run.metrics, run.elapsed, sorted(unavailable)
     )
 
 

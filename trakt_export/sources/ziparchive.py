@@ -296,11 +296,11 @@ def read_zip(
                 )
             located.append((attr, found, parser))
         films: Films = {}  # one Movie per film across every file, as in the online export
-        data = FilmData(account_timezone=_timezone(path, archive, names))
+        listings: dict[str, Any] = {}  # FilmData field -> its items
         for attr, found, parser in located:
             parse = functools.partial(parser, films=films, skipped=skipped)
             items: list[Any] = []
             for member in found:
                 items += _parse(path, member, parse, load_list(path, archive, member))
-            setattr(data, attr, items)
-        return data
+            listings[attr] = items
+        return FilmData(**listings, account_timezone=_timezone(path, archive, names))

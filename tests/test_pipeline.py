@@ -1,0 +1,55 @@
+"""The film path as one pipeline: every enricher on, through the CLI against the fake; each
+enricher's step runs once and the CSV is byte-identical to its golden."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.test_golden import check
+from trakt_export.cli.app import app
+from trakt_fake import FakeTrakt
+from trakt_fake.records import utc
+
+ALL_ON = [
+    "movies",
+    "--mode",
+    "history",
+    "--reviews",
+    "--tags",
+    "x",
+    "--since",
+    "last",
+    "--directors",
+    "all",
+]
+
+
+def test_every_enricher_once_and_the_golden(
+    served: FakeTrakt,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    update_goldens: bool,
+) -> None:
+    monkeypatch.setenv("TRAKT_EXPORT_ACCESS_TOKEN", served.issue_token("edge-user").access_token)
+    runner = CliRunner()
+    first = runner.invoke(app, [*ALL_ON, "-o", "night-1.csv"])
+    assert first.exit_code == 0, first.stderr
+    # New plays since the first run's mark: a play logged with an old date, a rewatch.
+    served.add_history("edge-user", 1, utc(2023, 1, 5, 20))
+    served.add_history("edge-user", 23, utc(2024, 3, 1, 20))
+    caplog.set_level(logging.DEBUG, logger="trakt_export.letterboxd.enrichers")
+    caplog.clear()
+    second = runner.invoke(app, [*ALL_ON, "-o", "night-2.csv"])
+    assert second.exit_code == 0, second.stderr
+    check(tmp_path / "night-2.csv", "edge-history-all-enrichers.csv", update_goldens)
+    steps = [
+        r.getMessage().split()[1].rstrip(":")
+        for r in caplog.records
+        if r.name == "trakt_export.letterboxd.enrichers" and r.getMessage().startswith("step ")
+    ]
+    assert sorted(steps) == ["directors", "reviews", "since", "tags"]

@@ -124,7 +124,11 @@ def test_corrupt_zip(tmp_path: Path) -> None:
 
 def test_foreign_zip_is_not_a_trakt_export(tmp_path: Path) -> None:
     error = _error(_zip(tmp_path / "photos.zip", {"readme.txt": "hi", "a/b.json": []}))
-    assert error.message.endswith("is not a Trakt data export: no watched-movies.json found.")
+    # Every needed file is named (SPEC §3 v2.2), not only the first.
+    assert error.message.endswith(
+        "is not a Trakt data export: no watched-history.json or watched-movies.json or "
+        "ratings-movies.json or lists-watchlist.json found."
+    )
 
 
 @pytest.mark.parametrize("missing", ["ratings-movies.json", "lists-watchlist.json"])
@@ -163,8 +167,10 @@ def test_cli_bad_zip_is_exit_2_and_writes_nothing(tmp_path: Path) -> None:
     bad = _zip(tmp_path / "other.zip", {"notes.txt": "x"})
     result = runner.invoke(app, ["movies", "--from-zip", str(bad), "-o", "out.csv"])
     assert result.exit_code == 2
-    assert f"Error: {bad} is not a Trakt data export: no watched-movies.json found." in (
-        result.stderr
+    # SPEC §3 v2.2: movies (either mode) needs watched-history and ratings-movies; both named.
+    assert (
+        f"Error: {bad} is not a Trakt data export: "
+        "no watched-history.json or ratings-movies.json found." in result.stderr
     )
     assert "Settings > Data > Export" in result.stderr
     assert not Path("out.csv").exists()

@@ -54,6 +54,7 @@ NEW_EXPORT_HINT = (
 
 # Endpoint of the film exports -> (file stem, FilmData field, parser, _errors.json endpoints).
 KINDS: dict[str, tuple[str, str, Callable[..., list[Any]], tuple[str, ...]]] = {
+    "history/movies": ("watched-history", "history", parse_history, ("history", "history/movies")),
     "watched/movies": ("watched-movies", "watched", parse_watched, ("watched/movies",)),
     "ratings/movies": ("ratings-movies", "ratings", parse_ratings, ("ratings/movies",)),
     "watchlist/movies": (
@@ -62,7 +63,6 @@ KINDS: dict[str, tuple[str, str, Callable[..., list[Any]], tuple[str, ...]]] = {
         parse_watchlist,
         ("watchlist", "watchlist/movies"),
     ),
-    "history/movies": ("watched-history", "history", parse_history, ("history", "history/movies")),
 }
 # The category folders of the older layout (`watched/`, `ratings/`, `lists/`, ...).
 CATEGORIES = frozenset(
@@ -278,15 +278,17 @@ def read_zip(
         _one_account(path, names)
         _check_errors(path, archive, names, needs)
         wanted = [KINDS[endpoint] for endpoint in KINDS if endpoint in needs]
+        absent = [stem for stem, *_ in wanted if not find_members(names, stem)]
+        if absent:  # SPEC §3: name every file the command needs that is not there
+            is_export = any(_account_root(name) is not None for name in names)
+            what = "an incomplete" if is_export else "not a"
+            files = " or ".join(f"{stem}.json" for stem in absent)
+            raise InputError(
+                f"{path} is {what} Trakt data export: no {files} found.", DOWNLOAD_HINT
+            )
         located: list[tuple[str, list[str], Callable[..., list[Any]]]] = []
         for stem, attr, parser, _ in wanted:
             found = find_members(names, stem)
-            if not found:
-                is_export = any(_account_root(name) is not None for name in names)
-                what = "an incomplete" if is_export else "not a"
-                raise InputError(
-                    f"{path} is {what} Trakt data export: no {stem}.json found.", DOWNLOAD_HINT
-                )
             gap = missing_page(found, stem)
             if gap is not None:
                 raise InputError(

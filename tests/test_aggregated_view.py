@@ -51,8 +51,8 @@ def last_row_per_film(history: list[letterboxd.Row]) -> list[letterboxd.Row]:
         by_film.setdefault(row.movie.trakt_id, []).append(row)
     chosen = []
     for film_rows in by_film.values():
-        dated = [r for r in film_rows if r.watched is not None]
-        chosen.append(max(dated, key=lambda r: r.watched) if dated else film_rows[0])
+        dated = [(r.watched, r) for r in film_rows if r.watched is not None]
+        chosen.append(max(dated, key=lambda pair: pair[0])[1] if dated else film_rows[0])
     return letterboxd.sort_rows(chosen)
 
 

@@ -24,7 +24,6 @@ from urllib.parse import parse_qsl
 from trakt_export import __version__
 from trakt_export.config import Settings
 from trakt_export.errors import (
-    DataChangingError,
     MalformedDataError,
     OutputError,
     TraktExportError,
@@ -47,11 +46,11 @@ from trakt_export.run.session import Options
 from trakt_export.sources.api import (
     ACTIVITY_KEYS,
     PAGE_LIMIT,
-    REREADS,
     Route,
     TraktAPI,
     activity_stamp,
     gather_all,
+    recheck,
 )
 from trakt_export.transport.client import decode_json
 from trakt_export.transport.metrics import Metrics
@@ -248,34 +247,31 @@ async def fetch_backup(api: TraktAPI) -> tuple[str, list[Fetched], list[str], di
 
 
 async def _consistent(api: TraktAPI, fetched: list[Fetched]) -> list[Fetched]:
-    """SPEC §4 for the backup: read last_activities again once every part arrived; parts whose
-    stamps moved meanwhile are read again (at most REREADS times), so every file holds the data
-    of one moment. A backup answered wholly from the cache is consistent by construction."""
-    for attempt in range(REREADS + 1):
+    """SPEC §4 for the backup (the exports' re-check, api.recheck): read last_activities again
+    once every part arrived; parts whose stamps moved meanwhile are read again, so every file
+    holds the data of one moment. A backup answered wholly from the cache is consistent by
+    construction."""
+    index = {got.part.file: i for i, got in enumerate(fetched)}
+
+    async def changed() -> list[str]:
         fresh = decode_json(await api.get("/sync/last_activities"))
         if not isinstance(fresh, dict):
             raise MalformedDataError("Trakt sent unexpected last_activities data.")
         api.activities = fresh
-        changed = [
-            i
-            for i, got in enumerate(fetched)
+        return [
+            got.part.file
+            for got in fetched
             if got.status is None
             and got.part.paged
             and activity_stamp(fresh, got.part.path, got.part.keys) != got.activity
         ]
-        if not changed:
-            return fetched
-        if attempt == REREADS:
-            names = ", ".join(fetched[i].part.file for i in changed)
-            raise DataChangingError(
-                f"your Trakt data kept changing while it was backed up ({names}); "
-                "nothing was written.",
-                "Try again in a moment.",
-            )
-        log.debug("data changed under the backup: reading %d parts again", len(changed))
-        again = await gather_all(fetch_part(api, fetched[i].part) for i in changed)
-        for i, got in zip(changed, again, strict=True):
-            fetched[i] = got
+
+    async def reread(files: list[str]) -> None:
+        again = await gather_all(fetch_part(api, fetched[index[f]].part) for f in files)
+        for file, got in zip(files, again, strict=True):
+            fetched[index[file]] = got
+
+    await recheck(changed, reread, "backed up")
     return fetched
 
 

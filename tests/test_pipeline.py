@@ -3,6 +3,7 @@ enricher's step runs once and the CSV is byte-identical to its golden."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -53,3 +54,22 @@ def test_every_enricher_once_and_the_golden(
         if r.name == "trakt_export.letterboxd.enrichers" and r.getMessage().startswith("step ")
     ]
     assert sorted(steps) == ["directors", "reviews", "since", "tags"]
+
+
+def test_one_collector_the_summary_and_the_report_count_the_same(
+    served: FakeTrakt, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TRAKT_EXPORT_ACCESS_TOKEN", served.issue_token("edge-user").access_token)
+    runner = CliRunner()
+    for _ in range(2):  # cold, then warm (cache hits)
+        result = runner.invoke(app, ["--report", "r.json", "movies", "--directors", "all"])
+        assert result.exit_code == 0, result.stderr
+        totals = json.loads((tmp_path / "r.json").read_text())["totals"]
+        tail = (
+            f"{totals['requests']} HTTP requests, {totals['cache_hits']} cache hit"
+            f"{'' if totals['cache_hits'] == 1 else 's'}, {totals['retries']} retries"
+        )
+        assert tail in result.stderr
+        assert totals["requests"] == served.stats.total  # every real send, counted once
+        served.stats.reset()
+    assert totals["cache_hits"] > 0

@@ -3,6 +3,8 @@ enricher's step runs once and the CSV is byte-identical to its golden."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
 from pathlib import Path
@@ -12,8 +14,9 @@ from typer.testing import CliRunner
 
 from tests.test_golden import check
 from trakt_export.cli.app import app
-from trakt_fake import FakeTrakt
+from trakt_fake import FakeTrakt, edge
 from trakt_fake.records import utc
+from trakt_fake.zipexport import write_export_zip
 
 ALL_ON = [
     "movies",
@@ -73,3 +76,19 @@ def test_one_collector_the_summary_and_the_report_count_the_same(
         assert totals["requests"] == served.stats.total  # every real send, counted once
         served.stats.reset()
     assert totals["cache_hits"] > 0
+
+
+def test_directors_from_a_zip_keep_the_column_empty_with_one_warning(tmp_path: Path) -> None:
+    archive = write_export_zip(edge(), "edge-user", tmp_path / "e.zip", "root")
+    result = CliRunner().invoke(
+        app, ["movies", "--from-zip", str(archive), "--directors", "all", "-o", "d.csv"]
+    )
+    assert result.exit_code == 0, result.stderr
+    table = list(csv.reader(io.StringIO((tmp_path / "d.csv").read_text(), newline="")))
+    assert table[0][-1] == "Directors" and len(table) > 2
+    assert all(row[-1] == "" for row in table[1:])  # the source's answer: no names known
+    warned = [line for line in result.stderr.splitlines() if "Directors column" in line]
+    assert warned == [
+        "Warning: Trakt's export ZIP holds no directors: the Directors column stays empty "
+        "(--directors needs the Trakt API)."
+    ]

@@ -317,8 +317,7 @@ class FilmData:
     ratings: list[MovieRating] = field(default_factory=list)
     watchlist: list[WatchlistMovie] = field(default_factory=list)
     account_timezone: str | None = None
-    # trakt id -> "A, B" when people were asked for and the source has them (the ZIP has none)
-    directors: dict[int, str] | None = None
+    directors: dict[int, str] | None = None  # trakt id -> "A, B", when people were asked for
     comments: list[FilmComment] | None = None  # when comments were asked for
     account: str | None = None  # whose data (token: the slug; public: the name), when known
 

@@ -97,8 +97,8 @@ class Tags:
 
 class Directors:
     """Director names per film, from the source's people (`all`, or `missing`: only films
-    without IMDb/TMDB id, the rows Letterboxd matches by director). A source without people
-    (the ZIP) answers None: then no column."""
+    without IMDb/TMDB id, the rows Letterboxd matches by director). The column is there
+    whenever it is on (SPEC §5), empty where the source knows no name (the ZIP knows none)."""
 
     name = "directors"
     filters = False
@@ -120,10 +120,10 @@ class Directors:
         return [i for i, m in films.items() if every or (m.imdb is None and m.tmdb is None)]
 
     def step(self, rows: list[Row], data: FilmData, zone: ZoneInfo) -> list[Row]:
-        return rows if data.directors is None else with_directors(rows, data.directors)
+        return with_directors(rows, data.directors or {})
 
     def column(self, data: FilmData) -> str | None:
-        return None if data.directors is None else DIRECTORS
+        return DIRECTORS
 
     def commit(self) -> None:
         return None

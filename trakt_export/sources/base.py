@@ -49,7 +49,8 @@ PARSERS: dict[str, Callable[..., list[Any]]] = {
 COMMENTS_ENDPOINT = "comments/all/movies?include_replies=false"
 
 NO_PEOPLE_OFFLINE = (
-    "Note: --directors needs the Trakt API; the offline (--from-zip) export has none."
+    "Warning: Trakt's export ZIP holds no directors: the Directors column stays empty "
+    "(--directors needs the Trakt API)."
 )
 
 # The personal lists, raw: [(the list's JSON, its items)], and the favorites' items.
@@ -61,8 +62,8 @@ class Source(Protocol):
 
     async def film_data(self, need: Need) -> FilmData:
         """Everything `need` asks for, parsed (films only), in one frozen FilmData: listings,
-        account timezone when known, comments and people when asked (people: None when the
-        source has none)."""
+        account timezone when known, comments and directors when asked (a source without
+        people answers no names, and says so once)."""
 
     async def lists(self) -> RawLists:
         """The personal lists (those with a Trakt id and a slug) and the favorites, raw."""
@@ -136,11 +137,12 @@ class ZipSource:
         skipped = Skipped()
         data = read_zip(self.path, need.listings, skipped)
         warn_skipped(skipped)
-        if need.people is not None:  # the ZIP holds no people: no Directors column
+        if need.comments:
+            data = dataclasses.replace(data, comments=read_comments(self.path))
+        if need.people is not None:  # the ZIP's answer: no names known (SPEC §5: column kept)
             log.warning("%s", NO_PEOPLE_OFFLINE)
-        if not need.comments:
-            return data
-        return dataclasses.replace(data, comments=read_comments(self.path))
+            data = dataclasses.replace(data, directors={})
+        return data
 
     async def lists(self) -> RawLists:
         from trakt_export.sources.zipsocial import read_lists

@@ -42,7 +42,7 @@ from trakt_export.run.backupdir import (
     verify,
 )
 from trakt_export.run.lifecycle import lifecycle
-from trakt_export.run.session import Options
+from trakt_export.run.session import Options, connect
 from trakt_export.sources.api import (
     ACTIVITY_KEYS,
     PAGE_LIMIT,
@@ -211,39 +211,42 @@ async def fetch_part(api: TraktAPI, part: Part, strict: bool = False) -> Fetched
     )
 
 
-async def fetch_backup(api: TraktAPI) -> tuple[str, list[Fetched], list[str], dict[str, Any]]:
+async def fetch_backup(
+    settings: Settings, options: Options
+) -> tuple[str, list[Fetched], list[str], dict[str, Any]]:
     """Every part of the backup; the account, the login-only files skipped, and the extras."""
-    account = await api.start()
-    parts, login_only = plan(api)
-    if api.public:  # a private profile fails here, before anything else is read
-        profile = next(p for p in parts if p.file == "profile.json")
-        parts.remove(profile)
-        first = [await fetch_part(api, profile, strict=True)]
-    else:
-        first = []
+    async with connect(settings, options) as api:
+        account = await api.start()
+        parts, login_only = plan(api)
+        if api.public:  # a private profile fails here, before anything else is read
+            profile = next(p for p in parts if p.file == "profile.json")
+            parts.remove(profile)
+            first = [await fetch_part(api, profile, strict=True)]
+        else:
+            first = []
 
-    user = account.get("user") if account is not None else (first[0].data if first else None)
-    if _not_vip(user):  # VIP-only notes: known refused without asking (426)
-        notes = next(p for p in parts if p.file == "notes.json")
-        parts.remove(notes)
-        reason = "needs Trakt VIP (the account is not VIP)"
-        log.warning("%s not backed up: %s.", notes.file, reason)
-        first.append(Fetched(notes, status=426, reason=reason))
+        user = account.get("user") if account is not None else (first[0].data if first else None)
+        if _not_vip(user):  # VIP-only notes: known refused without asking (426)
+            notes = next(p for p in parts if p.file == "notes.json")
+            parts.remove(notes)
+            reason = "needs Trakt VIP (the account is not VIP)"
+            log.warning("%s not backed up: %s.", notes.file, reason)
+            first.append(Fetched(notes, status=426, reason=reason))
 
-    def each(chosen: list[Part]) -> list[Coroutine[Any, Any, Fetched]]:
-        return [fetch_part(api, p) for p in chosen]
+        def each(chosen: list[Part]) -> list[Coroutine[Any, Any, Fetched]]:
+            return [fetch_part(api, p) for p in chosen]
 
-    fetched = first + await gather_all(each(parts))
-    lists = next(f for f in fetched if f.part.file == "lists.json")
-    if lists.status is None:
-        fetched += await gather_all(each(list_parts(api, lists.data)))
-    if not api.public and any(f.live for f in fetched):  # a listing came live: consistent?
-        fetched = await _consistent(api, fetched)
-    extras: dict[str, Any] = {}
-    if account is not None:
-        extras["last_activities"] = dict(api.activities)
-        extras["settings"] = dict(account)
-    return api.account, fetched, login_only, extras
+        fetched = first + await gather_all(each(parts))
+        lists = next(f for f in fetched if f.part.file == "lists.json")
+        if lists.status is None:
+            fetched += await gather_all(each(list_parts(api, lists.data)))
+        if not api.public and any(f.live for f in fetched):  # a listing came live: consistent?
+            fetched = await _consistent(api, fetched)
+        extras: dict[str, Any] = {}
+        if account is not None:
+            extras["last_activities"] = dict(api.activities)
+            extras["settings"] = dict(account)
+        return api.account, fetched, login_only, extras
 
 
 async def _consistent(api: TraktAPI, fetched: list[Fetched]) -> list[Fetched]:
@@ -372,7 +375,7 @@ def run_backup(settings: Settings, options: Options, now: datetime | None = None
     with lifecycle(settings, options) as run:
         parent = Path(settings.export.output_dir).expanduser()
         target = choose_target(options.output, parent, now.astimezone())
-        account, fetched, login_only, extras = run.online(fetch_backup)
+        account, fetched, login_only, extras = run.loop(fetch_backup(settings, run.options))
         blobs, files, unavailable, items = build_files(fetched, login_only, extras)
         manifest: dict[str, Any] = {
             "tool": TOOL,

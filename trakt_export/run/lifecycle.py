@@ -1,12 +1,13 @@
-"""A command's run, written once: the timer, the one metrics collector, the data-dir lock, the
-event loop over the run's source, and the figures of the summary line.
+"""A command's run, written once: the timer, the one metrics collector, the data-dir lock and
+the event loop; the command's result carries `run.metrics` and `run.elapsed` to its summary.
 
-    with lifecycle(settings, options) as run:      timer started, lock held
-        data = run.read(lambda source: source.film_data(need))     API or ZIP: open_source
-        ...                                          map, write
-    run.tail(warnings)                               "5 HTTP requests, ..., 0.3 s."
+    with lifecycle(settings, options) as run:    timer started, lock held, Metrics chosen
+        data = run.read(lambda source: source.film_data(need))   API or ZIP (open_source)
+        ...                                      map, write
+    ExportResult(..., run.metrics, run.elapsed)  "5 HTTP requests, ..., 0.3 s."
 
-`movies`, `watchlist`, `lists` and `backup` use it; none of them sets these up itself.
+`backup` reads the API itself (it has no offline path) through `run.loop`. `movies`,
+`watchlist`, `lists` and `backup` use it; none of them sets these up itself.
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from trakt_export.config import Settings
-from trakt_export.run.session import Options, connect, locked, open_source
+from trakt_export.run.session import Options, locked, open_source
 from trakt_export.transport.metrics import Metrics
 
 if TYPE_CHECKING:
-    from trakt_export.sources.api import TraktAPI
     from trakt_export.sources.base import Source
 
 T = TypeVar("T")
@@ -46,16 +46,11 @@ class Run:
             async with open_source(self.settings, self.options) as source:
                 return await use(source)
 
-        return asyncio.run(go())
+        return self.loop(go())
 
-    def online(self, use: Callable[[TraktAPI], Awaitable[T]]) -> T:
-        """`use` over the API itself (`backup`, which has no offline path), on one loop."""
-
-        async def go() -> T:
-            async with connect(self.settings, self.options) as api:
-                return await use(api)
-
-        return asyncio.run(go())
+    def loop(self, work: Coroutine[Any, Any, T]) -> T:
+        """The run's one event loop (`backup` reads the API itself: it has no offline path)."""
+        return asyncio.run(work)
 
     @property
     def elapsed(self) -> float:

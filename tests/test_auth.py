@@ -149,7 +149,7 @@ def test_device_login_in_a_subprocess_then_movies_works(clean_env: Path, tmp_pat
         )
         assert movies.returncode == 0, movies.stderr
         assert out.read_text().startswith("Title,Year,imdbID,tmdbID,WatchedDate,Rating10,Rewatch")
-        assert fake.stats.by_path["GET /sync/watched/movies"] == 1
+        assert fake.stats.by_path["GET /sync/history/movies"] == 1
 
 
 async def _login(settings: Settings, fake: FakeTrakt, clock: Clock) -> tuple[Token, list[str]]:
@@ -403,9 +403,10 @@ def test_public_profile_equals_logged_in_export(clean_env: Path, fake: FakeTrakt
     run_movies(logged_in, Options(output="a.csv", transport=fake.transport(), cache_mode="off"))
     public = settings_for(clean_env / "other", TRAKT_EXPORT_USERNAME="edge-user", **zone)
     run_movies(public, Options(output="b.csv", transport=fake.transport(), cache_mode="off"))
-    assert fake.stats.by_path["GET /sync/watched/movies"] == 1
+    # (aggregated mode, the default, reads the history: SPEC §5 v2.2)
+    assert fake.stats.by_path["GET /sync/history/movies"] == 1
     # public mode's consistency re-check reads page 1 again (SPEC §4)
-    assert fake.stats.by_path["GET /users/edge-user/watched/movies"] == 2
+    assert fake.stats.by_path["GET /users/edge-user/history/movies"] == 2
     assert Path("a.csv").read_bytes() == Path("b.csv").read_bytes()
 
 

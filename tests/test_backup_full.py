@@ -245,9 +245,16 @@ def test_a_backup_whose_data_never_settles_is_exit_4_and_writes_nothing(
         fake.faults.mutate_after(
             n, new_plays(fake, "edge-user", [12]), path_prefix="/sync/history/movies"
         )
-    with pytest.raises(DataChangingError):
+    fake.stats.reset()
+    with pytest.raises(DataChangingError) as caught:
         backup(fake, settings, tmp_path / "b")
     assert not (tmp_path / "b").exists()
+    # the exports' re-check (api.recheck): the first read, then at most 3 re-reads
+    assert (
+        "kept changing while it was backed up (history-movies.json, watched-movies.json)"
+        in caught.value.message
+    )
+    assert fake.stats.by_path["GET /sync/last_activities"] == 1 + 4
 
 
 # ----- the directory rule -----------------------------------------------------------------

@@ -466,7 +466,7 @@ def test_cold_run_is_minimal_warm_run_costs_two_and_changes_refetch_only_their_e
     fake = make_fake(large(), clock)
     token = fake.issue_token("big-user").access_token
     settings = settings_for(clean_env, token, TRAKT_EXPORT_EXPORT_MAX_ROWS="0")
-    watched = pages(fake, "big-user", "watched/movies")
+    watched = pages(fake, "big-user", "history/movies")  # aggregated reads it (SPEC §5 v2.2)
     rated = pages(fake, "big-user", "ratings/movies")
     assert watched > 1 and rated > 1
 

@@ -98,7 +98,7 @@ def test_cold_run_makes_minimum_requests_and_warm_run_at_most_two(
     out = tmp_path / "a.csv"
     cold = run_movies(settings, Options(output=str(out), transport=fake.transport()))
     pages = sum(
-        -(-len(fake.user_json("big-user", e)) // 250) for e in ("watched/movies", "ratings/movies")
+        -(-len(fake.user_json("big-user", e)) // 250) for e in ("history/movies", "ratings/movies")
     )
     assert cold.stats.requests == fake.stats.total == pages + 2 + 1  # + the re-check
     first = out.read_bytes()
@@ -187,6 +187,8 @@ def test_stats_count_every_request(clean_env: Path, tmp_path: Path) -> None:
         settings_for(clean_env, TRAKT_EXPORT_ACCESS_TOKEN=token),
         Options(output=str(tmp_path / "x.csv"), transport=fake.transport()),
     )
+    # the run's one collector (transport/metrics.py), per endpoint
+    assert result.stats.of("/sync/history/movies").requests == 1
     # activities, settings, 2 endpoints, the consistency re-check
     assert result.stats.requests == fake.stats.total == 5
     assert "5 HTTP requests, 0 cache hits, 0 retries" in result.summary()

@@ -22,7 +22,7 @@ from tests.test_golden import CLIENT, GOLDEN, check, settings_for
 from tests.test_snapshots import USER, World
 from trakt_export.errors import DataChangingError, InputError
 from trakt_export.letterboxd.since import mark_path
-from trakt_export.run.export import ENDPOINTS, run_movies
+from trakt_export.run.export import run_movies
 from trakt_export.run.lists import run_lists
 from trakt_export.run.report import build_report
 from trakt_export.run.session import Options
@@ -160,8 +160,6 @@ def test_aggregated_golden_is_the_last_history_row_per_film(
         _last_row_per_film((GOLDEN / f"imported-history-{zone}-{flag}.csv").read_bytes())
     )
     check(derived, name, update_goldens)
-    if "watched/movies" in ENDPOINTS["aggregated"]:
-        pytest.xfail("aggregated mode still reads /sync/watched/movies (v2.1) in this tree")
     out = tmp_path / "a.csv"
     _movies(clean_env, out, mode="aggregated", zone=zone, flag=flag)
     check(out, name, False)

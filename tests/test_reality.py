@@ -136,7 +136,8 @@ def test_null_and_title_less_films_skip_with_one_counted_warning(
     (line,) = skip_lines(caplog)
     assert "whose film Trakt no longer has" in line
     assert "1 film with neither a title nor an IMDb/TMDB id (Trakt id 3005" in line
-    gone = 2 if mode == "history" else 1  # a rating and a play / a rating / a watchlist item
+    # a rating and a play (both modes read the history, SPEC §5 v2.2) / a watchlist item
+    gone = 1 if mode == "watchlist" else 2
     assert line.startswith(f"Skipped {gone} item")
 
 
@@ -286,7 +287,8 @@ def test_a_zip_with_only_the_watchlist_serves_watchlist(
     assert Path("w.csv").read_bytes() == expected["watchlist"]
     movies = runner.invoke(app, ["movies", "--from-zip", str(archive), "-o", "m.csv"])
     assert movies.exit_code == 2
-    assert "no watched-" in movies.stderr and ".json or ratings-movies.json found" in movies.stderr
+    # either mode needs watched-history and ratings-movies (SPEC §3 v2.2): both named
+    assert "no watched-history.json or ratings-movies.json found" in movies.stderr
     assert not Path("m.csv").exists()
 
 
@@ -410,12 +412,14 @@ def test_offline_without_user_settings_names_the_system_zone(
     assert b"Night Owl,2014,tt2872718,242582,2024-06-15" in Path("y.csv").read_bytes()
 
 
-def test_errors_json_naming_the_history_endpoint_stops_history_mode(
+def test_errors_json_naming_the_history_endpoint_stops_both_modes(
     fake: FakeTrakt, tmp_path: Path
 ) -> None:
     archive = write_trakt_zip(fake, tmp_path / "r.zip", USER, "flat", errors=["watched-history"])
     result = runner.invoke(app, ["movies", "--mode", "history", "--from-zip", str(archive)])
     assert result.exit_code == 2
     assert "watched-history" in result.stderr and "ask Trakt for a new export" in result.stderr
+    # aggregated mode is a view of the history (SPEC §5 v2.2): it needs watched-history too
     aggregated = runner.invoke(app, ["movies", "--from-zip", str(archive), "-o", "a.csv"])
-    assert aggregated.exit_code == 0, aggregated.stderr
+    assert aggregated.exit_code == 2, aggregated.stderr
+    assert "watched-history" in aggregated.stderr and not Path("a.csv").exists()

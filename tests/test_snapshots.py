@@ -30,7 +30,6 @@ from trakt_fake.mutations import delete_play, new_plays, rewatch
 USER = "bench"
 EVENTS = 800  # 4 history pages, 2 pages of watched films, 1 of ratings
 HISTORY = "/sync/history/movies"
-WATCHED = "/sync/watched/movies"
 
 
 class World:
@@ -188,7 +187,8 @@ def test_a_duplicate_that_pushes_an_item_off_is_reported(
 def test_watched_films_are_deduplicated_by_film(clean_env: Path) -> None:
     world = World(clean_env, mode="aggregated")
     clean = world.truth()
-    world.fake.faults.duplicate_across_pages(WATCHED, page=1, keep_all=True)
+    # aggregated mode reads the history (SPEC §5 v2.2): a play served twice is one viewing
+    world.fake.faults.duplicate_across_pages(HISTORY, page=1, keep_all=True)
     assert world.export()[0] == clean
 
 
@@ -212,7 +212,7 @@ def mutation(world: World, kind: str, seed: int = 0) -> Callable[[], None]:
     [
         ("new_plays", "history", "history/movies"),
         ("delete_play", "history", "history/movies"),
-        ("rewatch", "aggregated", "watched/movies"),
+        ("rewatch", "aggregated", "history/movies"),
     ],
 )
 def test_a_change_between_pages_is_read_again(
@@ -298,7 +298,7 @@ def test_a_random_change_gives_before_or_after_and_never_poisons_the_cache(
 ) -> None:
     world = World(tmp_path_factory.mktemp("home"), mode=mode, public=public, events=520)
     before = BEFORE.get((mode, public)) or BEFORE.setdefault((mode, public), world.truth())
-    prefix = world.path("history/movies" if mode == "history" else "watched/movies")
+    prefix = world.path("history/movies")  # both modes read the history (SPEC §5 v2.2)
     world.fake.faults.mutate_after(
         after, mutation(world, kind, seed), path_prefix=prefix if on_listing else None
     )

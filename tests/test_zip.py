@@ -124,10 +124,11 @@ def test_corrupt_zip(tmp_path: Path) -> None:
 
 def test_foreign_zip_is_not_a_trakt_export(tmp_path: Path) -> None:
     error = _error(_zip(tmp_path / "photos.zip", {"readme.txt": "hi", "a/b.json": []}))
+    # Every needed file is named (SPEC §3 v2.2), not only the first.
     assert error.message.endswith(
-        "is not a Trakt data export: no watched-movies.json, ratings-movies.json, "
-        "lists-watchlist.json or watched-history.json found."
-    )  # every missing file named (SPEC §3), not just the first
+        "is not a Trakt data export: no watched-history.json, watched-movies.json, "
+        "ratings-movies.json or lists-watchlist.json found."
+    )
 
 
 @pytest.mark.parametrize("missing", ["ratings-movies.json", "lists-watchlist.json"])
@@ -166,9 +167,11 @@ def test_cli_bad_zip_is_exit_2_and_writes_nothing(tmp_path: Path) -> None:
     bad = _zip(tmp_path / "other.zip", {"notes.txt": "x"})
     result = runner.invoke(app, ["movies", "--from-zip", str(bad), "-o", "out.csv"])
     assert result.exit_code == 2
-    # Both files the mode needs are named (SPEC §3: every one of them).
-    assert f"Error: {bad} is not a Trakt data export: no watched-" in result.stderr
-    assert ".json or ratings-movies.json found." in result.stderr
+    # SPEC §3 v2.2: movies (either mode) needs watched-history and ratings-movies; both named.
+    assert (
+        f"Error: {bad} is not a Trakt data export: "
+        "no watched-history.json or ratings-movies.json found." in result.stderr
+    )
     assert "Settings > Data > Export" in result.stderr
     assert not Path("out.csv").exists()
 

@@ -15,7 +15,7 @@ are kept as they are: `letterboxd/rows.py` gives them no date (`is_unknown_date`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -337,18 +337,45 @@ def parse_watchlist(
 
 # repr=False: on exit, Python 3.11's asyncio.run formats the main task, result included, and
 # a repr of 100,000 parsed events costs most of a second.
-@dataclass(slots=True, repr=False)
+@dataclass(frozen=True, slots=True, repr=False)
 class FilmData:
-    """What the film exports need, from whichever source (API or ZIP)."""
+    """What the film exports need, complete and frozen, from whichever source (API or ZIP):
+    the source fills every field the run's `Need` asked for, once; nothing completes it later."""
 
     history: list[HistoryEvent] = field(default_factory=list)
     watched: list[WatchedMovie] = field(default_factory=list)
     ratings: list[MovieRating] = field(default_factory=list)
     watchlist: list[WatchlistMovie] = field(default_factory=list)
     account_timezone: str | None = None
-    directors: dict[int, str] | None = None  # trakt id -> "A, B" when --directors
-    comments: list[Any] | None = None  # FilmComment, when --reviews
+    directors: dict[int, str] | None = None  # trakt id -> "A, B", when people were asked for
+    comments: list[FilmComment] | None = None  # when comments were asked for
     account: str | None = None  # whose data (token: the slug; public: the name), when known
+
+
+# Which films' people (directors) a run wants, given the films the source read.
+PeopleOf = Callable[[FilmData], Iterable[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """What a command asks its source for: listings (endpoints relative to /sync or
+    /users/NAME), the user's own film comments, and the people of the films `people` picks.
+    The run's needs are the union of the command's and each enricher's (`|`)."""
+
+    listings: tuple[str, ...] = ()
+    comments: bool = False
+    people: PeopleOf | None = None
+
+    def __or__(self, other: Need) -> Need:
+        listings = self.listings + tuple(e for e in other.listings if e not in self.listings)
+        people = self.people
+        if other.people is not None:
+            people = other.people if people is None else _both(people, other.people)
+        return Need(listings, self.comments or other.comments, people)
+
+
+def _both(first: PeopleOf, second: PeopleOf) -> PeopleOf:
+    return lambda data: {*first(data), *second(data)}
 
 
 def account_timezone(settings: Mapping[str, Any] | None) -> str | None:

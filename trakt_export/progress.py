@@ -40,7 +40,9 @@ class NullObserver:
 
 
 class RunStats:
-    """Summary-line counters: real HTTP sends, cache hits, retries (filled by transports)."""
+    """Legacy counters the transports still accept (`stats=`). No run builds one any more: the
+    summary line, `-v` and `--report` all read the run's one `transport.metrics.Metrics`
+    (run/lifecycle.py). Remove it with the `stats=` parameters of client/retry/cache/ratelimit."""
 
     __slots__ = ("cache_hits", "requests", "retries")
 

@@ -1,2 +1,2 @@
-"""Letterboxd CSV (SPEC §5), pure: FilmData -> rows (rows), the enrichers (reviews, tags, since,
-directors: extras), CSV text and split parts."""
+"""Letterboxd CSV (SPEC §5), pure: FilmData -> rows (rows), the enrichers (enrichers: reviews,
+tags, since, directors, each with its need, step, column and commit), CSV text and split parts."""

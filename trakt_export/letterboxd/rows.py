@@ -154,6 +154,21 @@ def history_rows(
     return sort_rows(rows)
 
 
+def last_per_film(history: Iterable[Row]) -> list[Row]:
+    """Aggregated mode as a view of history (SPEC §5 v2.2): of `history_rows`' result, each
+    film's last row — its latest local date with that row's Rewatch, or its undated row when it
+    has only unknown-date plays (or only a rating) — so the two modes never disagree."""
+    last: dict[int, Row] = {}
+    for row in history:
+        film = row.movie.trakt_id
+        before = last.get(film)
+        if before is None or (
+            row.watched is not None and (before.watched is None or row.watched > before.watched)
+        ):
+            last[film] = row
+    return sort_rows(last.values())
+
+
 def aggregated_rows(
     watched: Iterable[WatchedMovie],
     ratings: Sequence[MovieRating],

@@ -11,11 +11,9 @@ last_activities + settings + the unstamped single reads (profile, stats). Where 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,12 +24,10 @@ from urllib.parse import parse_qsl
 from trakt_export import __version__
 from trakt_export.config import Settings
 from trakt_export.errors import (
-    DataChangingError,
     MalformedDataError,
     OutputError,
     TraktExportError,
 )
-from trakt_export.progress import RunStats
 from trakt_export.run.backupdir import (
     MANIFEST,
     TOOL,
@@ -45,17 +41,19 @@ from trakt_export.run.backupdir import (
     staging_for,
     verify,
 )
-from trakt_export.run.session import Options, connect, locked
+from trakt_export.run.lifecycle import lifecycle
+from trakt_export.run.session import Options, connect
 from trakt_export.sources.api import (
     ACTIVITY_KEYS,
     PAGE_LIMIT,
-    REREADS,
     Route,
     TraktAPI,
     activity_stamp,
     gather_all,
+    recheck,
 )
 from trakt_export.transport.client import decode_json
+from trakt_export.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +124,7 @@ class BackupResult:
     directory: Path
     files: int
     items: int
-    stats: RunStats
+    stats: Metrics
     elapsed: float
     unavailable: list[str] = field(default_factory=list)
 
@@ -214,10 +212,10 @@ async def fetch_part(api: TraktAPI, part: Part, strict: bool = False) -> Fetched
 
 
 async def fetch_backup(
-    settings: Settings, options: Options, stats: RunStats
+    settings: Settings, options: Options
 ) -> tuple[str, list[Fetched], list[str], dict[str, Any]]:
     """Every part of the backup; the account, the login-only files skipped, and the extras."""
-    async with connect(settings, options, stats) as api:
+    async with connect(settings, options) as api:
         account = await api.start()
         parts, login_only = plan(api)
         if api.public:  # a private profile fails here, before anything else is read
@@ -252,34 +250,31 @@ async def fetch_backup(
 
 
 async def _consistent(api: TraktAPI, fetched: list[Fetched]) -> list[Fetched]:
-    """SPEC §4 for the backup: read last_activities again once every part arrived; parts whose
-    stamps moved meanwhile are read again (at most REREADS times), so every file holds the data
-    of one moment. A backup answered wholly from the cache is consistent by construction."""
-    for attempt in range(REREADS + 1):
+    """SPEC §4 for the backup (the exports' re-check, api.recheck): read last_activities again
+    once every part arrived; parts whose stamps moved meanwhile are read again, so every file
+    holds the data of one moment. A backup answered wholly from the cache is consistent by
+    construction."""
+    index = {got.part.file: i for i, got in enumerate(fetched)}
+
+    async def changed() -> list[str]:
         fresh = decode_json(await api.get("/sync/last_activities"))
         if not isinstance(fresh, dict):
             raise MalformedDataError("Trakt sent unexpected last_activities data.")
         api.activities = fresh
-        changed = [
-            i
-            for i, got in enumerate(fetched)
+        return [
+            got.part.file
+            for got in fetched
             if got.status is None
             and got.part.paged
             and activity_stamp(fresh, got.part.path, got.part.keys) != got.activity
         ]
-        if not changed:
-            return fetched
-        if attempt == REREADS:
-            names = ", ".join(fetched[i].part.file for i in changed)
-            raise DataChangingError(
-                f"your Trakt data kept changing while it was backed up ({names}); "
-                "nothing was written.",
-                "Try again in a moment.",
-            )
-        log.debug("data changed under the backup: reading %d parts again", len(changed))
-        again = await gather_all(fetch_part(api, fetched[i].part) for i in changed)
-        for i, got in zip(changed, again, strict=True):
-            fetched[i] = got
+
+    async def reread(files: list[str]) -> None:
+        again = await gather_all(fetch_part(api, fetched[index[f]].part) for f in files)
+        for file, got in zip(files, again, strict=True):
+            fetched[index[file]] = got
+
+    await recheck(changed, reread, "backed up")
     return fetched
 
 
@@ -376,13 +371,11 @@ def write_backup(
 
 
 def run_backup(settings: Settings, options: Options, now: datetime | None = None) -> BackupResult:
-    started = time.perf_counter()
-    stats = RunStats()
     now = now or datetime.now(UTC)
-    with locked(settings):
+    with lifecycle(settings, options) as run:
         parent = Path(settings.export.output_dir).expanduser()
         target = choose_target(options.output, parent, now.astimezone())
-        account, fetched, login_only, extras = asyncio.run(fetch_backup(settings, options, stats))
+        account, fetched, login_only, extras = run.loop(fetch_backup(settings, run.options))
         blobs, files, unavailable, items = build_files(fetched, login_only, extras)
         manifest: dict[str, Any] = {
             "tool": TOOL,
@@ -397,7 +390,7 @@ def run_backup(settings: Settings, options: Options, now: datetime | None = None
         }
         directory = write_backup(target, blobs, manifest, now.astimezone())
     return BackupResult(
-        directory, len(blobs) + 1, items, stats, time.perf_counter() - started, sorted(unavailable)
+        directory, len(blobs) + 1, items, run.metrics, run.elapsed, sorted(unavailable)
     )
 
 

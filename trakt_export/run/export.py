@@ -1,38 +1,41 @@
-"""Orchestration of `movies` and `watchlist`: pick the source, fetch, map, write, summarise.
+"""Orchestration of `movies` and `watchlist`, one straight path:
 
-Sources: token mode (`/sync`, with last_activities-validated cache), public-profile mode
-(`/users/NAME`), or offline (`--from-zip`, no network at all). The run holds the data-dir lock;
-nothing is written unless every page arrived.
+    need     the command's listings | each enricher's need          (letterboxd/enrichers.py)
+    read     one complete, frozen FilmData from the run's source    (API or ZIP: open_source)
+    map      rows (history, or aggregated: its last row per film)   (letterboxd/rows.py)
+    steps    each enricher's step over the rows, once
+    render   CSV lines with the enrichers' columns
+    deliver  write (atomically, split) or stdout
+    commit   each enricher's commit (the `--since last` mark), once the output is complete
+
+`watchlist` is the same path with no enrichers. The run (lock, timer, metrics, loop) is
+lifecycle.py's; nothing is written unless every page arrived.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from trakt_export.config import Settings
 from trakt_export.letterboxd import rows as letterboxd
-from trakt_export.models import FilmData
+from trakt_export.letterboxd.enrichers import DIRECTORS, REVIEW, TAGS, enrichers_for, run_steps
+from trakt_export.models import FilmData, Need
 from trakt_export.output import is_special, write_direct, write_parts, write_stdout
-from trakt_export.progress import RunStats
-from trakt_export.run.session import Options, locked, open_source
+from trakt_export.run.lifecycle import lifecycle
+from trakt_export.run.session import Options
 from trakt_export.signals import checkpoint
-from trakt_export.sources.base import Endpoint
+from trakt_export.transport.metrics import Metrics
 from trakt_export.zones import choose_zone
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class ExportResult:
     rows: int
     files: list[Path]
-    stats: RunStats
+    stats: Metrics  # the run's one collector: requests, cache hits, retries
     elapsed: float
     to_stdout: bool = False
     nothing_new: bool = False  # --since found no new rows: no file was written
@@ -57,62 +60,23 @@ WATCHLIST_NOTE = (
     " which would mark every film watched."
 )
 
-ENDPOINTS: dict[str, tuple[Endpoint, ...]] = {
-    "history": ("history/movies", "ratings/movies"),
-    "aggregated": ("watched/movies", "ratings/movies"),
-    "watchlist": ("watchlist/movies",),
+# Both modes read the history (aggregated mode is a view of it, SPEC §5 v2.2).
+NEEDS: dict[str, Need] = {
+    "history": Need(listings=("history/movies", "ratings/movies")),
+    "aggregated": Need(listings=("history/movies", "ratings/movies")),
+    "watchlist": Need(listings=("watchlist/movies",)),
 }
 
 
-async def fetch(
-    settings: Settings, needs: tuple[Endpoint, ...], options: Options, stats: RunStats
-) -> FilmData:
-    """Read the needed listings from the run's source, plus directors when asked for."""
-    async with open_source(settings, options, stats) as source:
-        data = await source.films(needs)
-        if settings.export.reviews and "watchlist/movies" not in needs:
-            data.comments = await source.comments()
-        mode = settings.export.directors
-        if mode == "off" or "watchlist/movies" in needs:
-            return data
-        if source.offline:  # an offline rule, kept in the core: the ZIP has no people data
-            log.warning(
-                "Note: --directors needs the Trakt API; the offline (--from-zip) export has none."
-            )
-            return data
-        films = {e.movie.trakt_id: e.movie for e in data.history}
-        films |= {w.movie.trakt_id: w.movie for w in data.watched}
-        if settings.export.include_rated_unwatched:
-            films |= {r.movie.trakt_id: r.movie for r in data.ratings}
-        # Letterboxd matches by director only rows without ids: "missing" asks only for those.
-        wanted = [
-            trakt_id
-            for trakt_id, movie in films.items()
-            if mode == "all" or (movie.imdb is None and movie.tmdb is None)
-        ]
-        data.directors = await source.directors(sorted(wanted))
-    return data
-
-
-def load_data(
-    settings: Settings, needs: tuple[Endpoint, ...], options: Options, stats: RunStats
-) -> FilmData:
-    return asyncio.run(fetch(settings, needs, options, stats))
-
-
 def movie_rows(settings: Settings, data: FilmData, zone: ZoneInfo) -> list[letterboxd.Row]:
-    keep_rated = settings.export.include_rated_unwatched
-    if settings.export.mode == "history":
-        return letterboxd.history_rows(
-            data.history,
-            data.ratings,
-            zone,
-            include_rated_unwatched=keep_rated,
-            date_only_midnight=settings.export.date_only_midnight,
-        )
-    return letterboxd.aggregated_rows(
-        data.watched, data.ratings, zone, include_rated_unwatched=keep_rated
+    rows = letterboxd.history_rows(
+        data.history,
+        data.ratings,
+        zone,
+        include_rated_unwatched=settings.export.include_rated_unwatched,
+        date_only_midnight=settings.export.date_only_midnight,
     )
+    return rows if settings.export.mode == "history" else letterboxd.last_per_film(rows)
 
 
 def target_path(settings: Settings, output: str | None, default_name: str) -> Path:
@@ -144,47 +108,40 @@ def _deliver(
 
 
 def run_movies(settings: Settings, options: Options, since: str | None = None) -> ExportResult:
-    """The `movies` command: fetch, map to Letterboxd rows, write (atomically), summarise.
-    `since` is `--since DATE|last` (history mode only; see `letterboxd/since.py`)."""
-    from trakt_export.letterboxd.extras import Extras
-
-    started = time.perf_counter()
-    stats = RunStats()
-    extras = Extras.parse(settings, since)
-    with locked(settings):
-        data = load_data(settings, ENDPOINTS[settings.export.mode], options, stats)
+    """The `movies` command. `since` is `--since DATE|last` (history mode only; since.py)."""
+    enrichers = enrichers_for(settings, since)  # choices checked before any request
+    need = NEEDS[settings.export.mode]
+    for enricher in enrichers:
+        need |= enricher.need()
+    with lifecycle(settings, options) as run:
+        data = run.read(lambda source: source.film_data(need))
         zone, _ = choose_zone(settings.export.timezone, data.account_timezone)  # warns once
-        rows = movie_rows(settings, data, zone)
-        if options.metrics is not None:  # --report counts date-only plays (SPEC §5)
-            options.metrics.date_only_plays = letterboxd.date_only_plays(data.history)
-        directors = data.directors
-        rows = extras.apply(rows, data, zone)  # reviews, tags, --since
+        run.metrics.date_only_plays = letterboxd.date_only_plays(data.history)  # --report
+        rows = run_steps(enrichers, movie_rows(settings, data, zone), data, zone)
+        columns = {enricher.column(data) for enricher in enrichers}
         del data  # the parsed events are not needed past this point: free them (peak memory)
-        if extras.nothing_new(rows):
-            return ExportResult(0, [], stats, time.perf_counter() - started, nothing_new=True)
-        if directors is not None:
-            rows = letterboxd.with_directors(rows, directors)
+        if not rows and any(enricher.filters for enricher in enrichers):
+            return ExportResult(0, [], run.metrics, run.elapsed, nothing_new=True)
         count = len(rows)
         header, lines = letterboxd.movie_lines(
-            rows, directors=directors is not None, tags=extras.tags, review=extras.reviews
+            rows, directors=DIRECTORS in columns, tags=TAGS in columns, review=REVIEW in columns
         )
         del rows
         files, to_stdout = _deliver(
-            settings, options, f"letterboxd-{settings.export.mode}.csv", header, lines
+            settings, run.options, f"letterboxd-{settings.export.mode}.csv", header, lines
         )
-        extras.done()  # the output is complete: advance the --since last mark
-    return ExportResult(count, files, stats, time.perf_counter() - started, to_stdout)
+        for enricher in enrichers:
+            enricher.commit()  # the output is complete: e.g. advance the --since last mark
+    return ExportResult(count, files, run.metrics, run.elapsed, to_stdout)
 
 
 def run_watchlist(settings: Settings, options: Options) -> ExportResult:
-    """The `watchlist` command: films of the watchlist in rank order."""
-    started = time.perf_counter()
-    stats = RunStats()
-    with locked(settings):
-        data = load_data(settings, ENDPOINTS["watchlist"], options, stats)
+    """The `watchlist` command: the same path, no enrichers; films in rank order."""
+    with lifecycle(settings, options) as run:
+        data = run.read(lambda source: source.film_data(NEEDS["watchlist"]))
         header, lines = letterboxd.watchlist_lines(data.watchlist)
         count = len(lines)  # before _deliver, which empties `lines` once the parts hold them
-        files, to_stdout = _deliver(settings, options, "letterboxd-watchlist.csv", header, lines)
-    return ExportResult(
-        count, files, stats, time.perf_counter() - started, to_stdout, note=WATCHLIST_NOTE
-    )
+        files, to_stdout = _deliver(
+            settings, run.options, "letterboxd-watchlist.csv", header, lines
+        )
+    return ExportResult(count, files, run.metrics, run.elapsed, to_stdout, note=WATCHLIST_NOTE)

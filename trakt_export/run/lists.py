@@ -3,17 +3,17 @@
 
 Columns `Position,Title,Year,imdbID,tmdbID,Review` (Review = the item's notes, escaped like
 reviews); films only, in the list's own order (`letterboxd/listorder.py`); Position 1..n over
-the films, continuing across split parts. From the API (token mode: `/users/me/lists...`;
-public: `/users/NAME/lists...`) or the ZIP (`sources/zipsocial.py`). Should two outputs want
-the same file name, the list with the larger Trakt id takes its id as a suffix
+the films, continuing across split parts. The same path as the film exports, with no
+enrichers: the run's source (API: token mode `/users/me/lists...`, public
+`/users/NAME/lists...`; or the ZIP, `sources/zipsocial.py`) gives the raw lists, chosen in one
+place (`session.open_source`); here they become rows and files. Should two outputs want the
+same file name, the list with the larger Trakt id takes its id as a suffix
 (`top-01-4242.csv`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +26,10 @@ from trakt_export.letterboxd.listorder import ordered
 from trakt_export.letterboxd.reviews import escape
 from trakt_export.models import Films, Movie, matchable_film
 from trakt_export.output import part_paths, write_parts
-from trakt_export.progress import RunStats
-from trakt_export.run.session import Options, connect, locked
+from trakt_export.run.lifecycle import lifecycle
+from trakt_export.run.session import Options
+from trakt_export.sources.base import RawLists, list_ids
+from trakt_export.transport.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -71,41 +73,14 @@ def parse_items(
     return out
 
 
-def _list_ids(entry: Any) -> tuple[int, str] | None:
-    ids = entry.get("ids") if isinstance(entry, dict) else None
-    if not isinstance(ids, dict):
-        return None
-    trakt, slug = ids.get("trakt"), ids.get("slug")
-    if not isinstance(trakt, int) or not isinstance(slug, str) or not slug:
-        return None
-    return trakt, slug
-
-
-async def _from_api(settings: Settings, options: Options, stats: RunStats) -> list[FilmList]:
-    async with connect(settings, options, stats) as api:
-        await api.start()
-        listing = await api.listing("lists")
-        wanted = [(*ids, entry) for entry in listing.items if (ids := _list_ids(entry)) is not None]
-        films: Films = {}
-        endpoints = [f"lists/{trakt}/items" for trakt, _, _ in wanted]
-        results = await api.listings(*endpoints, "favorites")
-        out = [
-            FilmList(trakt, slug, parse_items(results[f"lists/{trakt}/items"].items, films, entry))
-            for trakt, slug, entry in wanted
-        ]
-        out.append(FilmList(0, FAVORITES, parse_items(results["favorites"].items, films)))
-        return out
-
-
-def _from_zip(path: Path) -> list[FilmList]:
-    from trakt_export.sources.zipsocial import read_lists
-
-    lists, favorites = read_lists(path)
-    films: Films = {}
+def film_lists(raw: RawLists) -> list[FilmList]:
+    """The lists (and the favorites, last) as films in rank order with their notes."""
+    lists, favorites = raw
+    films: Films = {}  # one Movie per film across every list
     out = [
         FilmList(ids[0], ids[1], parse_items(items, films, entry))
         for entry, items in lists
-        if (ids := _list_ids(entry)) is not None
+        if (ids := list_ids(entry)) is not None
     ]
     out.append(FilmList(0, FAVORITES, parse_items(favorites, films)))
     return out
@@ -155,7 +130,7 @@ class ListsResult:
     lists: int
     rows: int
     files: list[Path]
-    stats: RunStats
+    stats: Metrics
     elapsed: float
 
     def summary(self, warnings: int = 0) -> str:
@@ -170,13 +145,8 @@ class ListsResult:
 
 
 def run_lists(settings: Settings, options: Options, slugs: Sequence[str] = ()) -> ListsResult:
-    started = time.perf_counter()
-    stats = RunStats()
-    with locked(settings):
-        if options.zip_path is not None:
-            found = _from_zip(options.zip_path)
-        else:
-            found = asyncio.run(_from_api(settings, options, stats))
+    with lifecycle(settings, options) as run:
+        found = film_lists(run.read(lambda source: source.lists()))
         if slugs:
             known = {fl.slug for fl in found}
             unknown = [s for s in slugs if s not in known]
@@ -207,4 +177,4 @@ def run_lists(settings: Settings, options: Options, slugs: Sequence[str] = ()) -
         for trakt in sorted(chosen, key=lambda t: (len(stems[t]), stems[t])):
             files += write_parts(folder / f"{stems[trakt]}.csv", chosen[trakt][1])
         rows = sum(len(fl.films) for fl, _ in chosen.values())
-    return ListsResult(len(chosen), rows, sorted(files), stats, time.perf_counter() - started)
+    return ListsResult(len(chosen), rows, sorted(files), run.metrics, run.elapsed)

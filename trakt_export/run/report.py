@@ -3,12 +3,14 @@ small record of 429s met by recent runs that `doctor` reads (kept in the data di
 
     build_report(...)      one JSON document: command, exit code, started/ended, per endpoint
     write_report(path, d)  atomic write; a failure is a warning, never a changed exit code
-    record_run(dir, ...)   appends this run's 429 figures to `recent-runs.json` (last 20 runs)
+    record_run(dir, ...)   appends this run's 429 figures to `recent-runs.json` (last 20 runs;
+                           atomic too: both through output.write_atomic)
     recent_runs(dir)       what doctor reads
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -75,13 +77,12 @@ def record_run(data_dir: Path, command: str, metrics: Metrics, now: float | None
             "rate_limited": metrics.total("rate_limited"),
         }
     )
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        tmp = file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(runs[-KEEP_RUNS:]) + "\n", encoding="utf-8")
-        tmp.replace(file)
-    except OSError:
-        pass  # doctor then says less; the run itself is not at stake
+    from trakt_export.errors import TraktExportError
+    from trakt_export.output import write_atomic  # the one atomic writer (no fixed temp name)
+
+    # A failure only means doctor says less; the run itself is not at stake.
+    with contextlib.suppress(OSError, TraktExportError):
+        write_atomic(file, (json.dumps(runs[-KEEP_RUNS:]) + "\n").encode())
 
 
 def recent_runs(data_dir: Path) -> list[dict[str, Any]]:

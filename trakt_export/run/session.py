@@ -1,9 +1,9 @@
 """A run's plumbing: per-run options, the credential policy, the data-dir lock, the client and
-the choice of source (API or ZIP). `run/export.py`, `run/backup.py`, `run/lists.py` and the auth
+the choice of source (API or ZIP). `lifecycle.py` (every export command) and the auth
 commands use it.
 
-    open_source(settings, options, stats)   the one place that decides API vs ZIP
-    connect(settings, options, stats)       a TraktAPI over the run's client (token | public)
+    open_source(settings, options)   the one place that decides API vs ZIP, for every command
+    connect(settings, options)       a TraktAPI over the run's client (token | public)
     locked(settings)                        one export per data dir (SPEC §4)
 """
 
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from trakt_export.config import Settings
 from trakt_export.errors import AuthError
-from trakt_export.progress import NullObserver, Observer, RunStats
+from trakt_export.progress import NullObserver, Observer
 from trakt_export.transport.client import CacheMode
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class Options:
     observer: Observer = field(default_factory=NullObserver)
     sleep: Callable[[float], Awaitable[object]] | None = None  # injected by tests: no real waits
     clock: Callable[[], float] | None = None  # monotonic seconds (tests: a virtual clock)
-    metrics: Metrics | None = None  # the run's collector (metrics.py): -v, summary, --report
+    metrics: Metrics | None = None  # the run's one collector (metrics.py): -v, summary, --report
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ def credentials(settings: Settings) -> Credentials:
 
 
 @contextlib.asynccontextmanager
-async def connect(settings: Settings, options: Options, stats: RunStats) -> AsyncIterator[TraktAPI]:
+async def connect(settings: Settings, options: Options) -> AsyncIterator[TraktAPI]:
     """A TraktAPI over the run's client: token mode when a login exists, else public profile."""
     from trakt_export.sources.api import TraktAPI
     from trakt_export.transport.client import build_client
@@ -106,7 +106,6 @@ async def connect(settings: Settings, options: Options, stats: RunStats) -> Asyn
         transport=options.transport,
         auth=who.auth,
         observer=options.observer,
-        stats=stats,
         cache_mode=options.cache_mode,
         sleep=options.sleep,
         clock=options.clock,
@@ -122,16 +121,14 @@ async def connect(settings: Settings, options: Options, stats: RunStats) -> Asyn
 
 
 @contextlib.asynccontextmanager
-async def open_source(
-    settings: Settings, options: Options, stats: RunStats
-) -> AsyncIterator[Source]:
+async def open_source(settings: Settings, options: Options) -> AsyncIterator[Source]:
     """The run's source: the ZIP when `--from-zip` was given (no network at all), else the API."""
     from trakt_export.sources.base import ApiSource, ZipSource
 
     if options.zip_path is not None:
         yield ZipSource(options.zip_path)
         return
-    async with connect(settings, options, stats) as api:
+    async with connect(settings, options) as api:
         yield ApiSource(api)
 
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import sys
 import time
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -501,26 +501,25 @@ class TraktAPI:
         # and that read starts the re-read (`heads`), so one re-read less is verifiable.
         limit = REREADS - any(read.reread_first for read in reads.values()) - self.public
         heads: dict[str, _Read] = {}
-        for attempt in range(REREADS + 1):
+
+        async def changed() -> list[str]:
             if not any(read.live for read in reads.values()):
-                break  # all from the cache: committed together, consistent by construction
-            changed = await self._changed(reads, parsers, heads)
-            if not changed:
-                break
-            if attempt >= limit:
-                for unused in heads.values():
-                    unused.stage.drop()
-                raise DataChangingError(
-                    "your Trakt data kept changing while it was read "
-                    f"({', '.join(changed)}); nothing was written.",
-                    "Try again in a moment.",
-                )
-            log.debug("data changed under the run: reading %s again", ", ".join(changed))
-            for endpoint in changed:
+                return []  # all from the cache: committed together, consistent by construction
+            return await self._changed(reads, parsers, heads)
+
+        async def reread(endpoints: list[str]) -> None:
+            for endpoint in endpoints:
                 reads[endpoint].stage.drop()
                 head = heads.pop(endpoint, None)
                 reads[endpoint] = head or _Read(self, endpoint, parsers.get(endpoint), lookup=False)
-            await gather_all(reads[e].complete() for e in changed)
+            await gather_all(reads[e].complete() for e in endpoints)
+
+        try:
+            await recheck(changed, reread, "read", limit)
+        except DataChangingError:
+            for unused in heads.values():
+                unused.stage.drop()
+            raise
         out: dict[str, Listing] = {}
         account = self._hint("").get("account", "")
         for endpoint, read in reads.items():
@@ -568,6 +567,30 @@ class TraktAPI:
             self._observer.start("people", len(films))
         names = await gather_all(one(film) for film in films)
         return dict(zip(films, names, strict=True))
+
+
+async def recheck(
+    changed: Callable[[], Awaitable[list[str]]],
+    reread: Callable[[list[str]], Awaitable[None]],
+    doing: str,
+    limit: int = REREADS,
+) -> None:
+    """The consistency re-check of SPEC §4, shared by the exports and the backup: ask what
+    moved since it was read (`changed`, named), read that again (`reread`), at most `limit`
+    times; still moving after that is DataChangingError (nothing is written)."""
+    limit = max(limit, 0)
+    for attempt in range(limit + 1):
+        moved = await changed()
+        if not moved:
+            return
+        if attempt >= limit:
+            raise DataChangingError(
+                f"your Trakt data kept changing while it was {doing} ({', '.join(moved)}); "
+                "nothing was written.",
+                "Try again in a moment.",
+            )
+        log.debug("data changed under the run: reading %s again", ", ".join(moved))
+        await reread(moved)
 
 
 async def gather_all(coroutines: Iterable[Coroutine[Any, Any, T]]) -> list[T]:

@@ -54,6 +54,7 @@ NEW_EXPORT_HINT = (
 
 # Endpoint of the film exports -> (file stem, FilmData field, parser, _errors.json endpoints).
 KINDS: dict[str, tuple[str, str, Callable[..., list[Any]], tuple[str, ...]]] = {
+    "history/movies": ("watched-history", "history", parse_history, ("history", "history/movies")),
     "watched/movies": ("watched-movies", "watched", parse_watched, ("watched/movies",)),
     "ratings/movies": ("ratings-movies", "ratings", parse_ratings, ("ratings/movies",)),
     "watchlist/movies": (
@@ -62,7 +63,6 @@ KINDS: dict[str, tuple[str, str, Callable[..., list[Any]], tuple[str, ...]]] = {
         parse_watchlist,
         ("watchlist", "watchlist/movies"),
     ),
-    "history/movies": ("watched-history", "history", parse_history, ("history", "history/movies")),
 }
 # The category folders of the older layout (`watched/`, `ratings/`, `lists/`, ...).
 CATEGORIES = frozenset(
@@ -306,11 +306,11 @@ def read_zip(
         if absent or gaps:
             _missing(path, names, absent, gaps)
         films: Films = {}  # one Movie per film across every file, as in the online export
-        data = FilmData(account_timezone=_timezone(path, archive, names))
+        listings: dict[str, Any] = {}  # FilmData field -> its items
         for attr, found, parser in located:
             parse = functools.partial(parser, films=films, skipped=skipped)
             items: list[Any] = []
             for member in found:
                 items += _parse(path, member, parse, load_list(path, archive, member))
-            setattr(data, attr, items)
-        return data
+            listings[attr] = items
+        return FilmData(**listings, account_timezone=_timezone(path, archive, names))

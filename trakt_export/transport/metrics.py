@@ -1,4 +1,5 @@
-"""Run metrics, collected once: the transport stack feeds one `Metrics` per run, per endpoint.
+"""Run metrics, collected once: the transport stack feeds one `Metrics` per run, per endpoint;
+it is also what the summary line counts (requests, cache hits, retries).
 
 Two thin transports wrap the stack (see client.build_client):
 
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from trakt_export.progress import Observer, RunStats
+    from trakt_export.progress import Observer
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,20 @@ class Metrics:
 
     def as_dict(self) -> dict[str, Any]:
         return {name: self.endpoints[name].as_dict() for name in sorted(self.endpoints)}
+
+    # The summary line's three figures (what progress.RunStats counted a second time before).
+    @property
+    def requests(self) -> int:
+        """Real sends answered (network or the fake), every attempt."""
+        return self.total("requests")
+
+    @property
+    def cache_hits(self) -> int:
+        return self.total("cache_hits")
+
+    @property
+    def retries(self) -> int:
+        return self.total("retries")
 
 
 def _shown_path(url: httpx.URL) -> str:
@@ -271,7 +286,7 @@ def duration(seconds: float) -> str:
     return plural(round(seconds / 86400), "day")
 
 
-def summary_tail(stats: RunStats, warnings: int, elapsed: float) -> str:
+def summary_tail(stats: Metrics, warnings: int, elapsed: float) -> str:
     """`5 HTTP requests, 1 cache hit, 0 retries, 0 warnings, 0.3 s.` (the summary line's end)."""
     return (
         f"{plural(stats.requests, 'HTTP request')}, {plural(stats.cache_hits, 'cache hit')}, "

@@ -46,11 +46,12 @@ bench: $(STAMP_RUN)
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)" $(BIN)/python benchmarks/export_bench.py
 
 # Mutation testing, on demand (never in CI or `make test`): [tool.mutmut] in pyproject.toml says
-# which modules and which fast tests. One module at a time, one worker (shared machine), each
-# within MUTANTS_BUDGET seconds; a module cut short keeps its unchecked mutants for the next run
-# (mutmut resumes). `make mutants MUTANTS=retry` runs one module. Results: mutmut results / show.
+# which modules and which tests. One module at a time, one worker (shared machine), each within
+# MUTANTS_BUDGET seconds; a module cut short keeps its unchecked mutants for the next run (mutmut
+# resumes). `make mutants MUTANTS=transport.retry` runs one module (dotted, below trakt_export).
 # mutmut lives in its own venv (.venv-mutants): see the `mutants` extra in pyproject.toml.
-MUTANTS ?= retry ratelimit cache letterboxd auth
+MUTANTS ?= $(shell find trakt_export -name '*.py' ! -name '__*' ! -path '*/cli/*' \
+	| sed 's|^trakt_export/||; s|\.py$$||; s|/|.|g' | sort)
 MUTANTS_BUDGET ?= 900
 MBIN := .venv-mutants/bin
 $(MBIN)/.installed: pyproject.toml
@@ -59,13 +60,14 @@ $(MBIN)/.installed: pyproject.toml
 	touch $@
 mutants: $(MBIN)/.installed
 	@for m in $(MUTANTS); do \
-		echo "== mutants of trakt_export/$$m.py"; \
+		echo "== mutants of trakt_export.$$m"; \
 		PATH="$(CURDIR)/$(MBIN):$$PATH" timeout $(MUTANTS_BUDGET) $(MBIN)/mutmut run \
 			--max-children 1 "trakt_export.$$m.*" > /dev/null 2>&1 \
 			|| echo "   (stopped by MUTANTS_BUDGET or failed: see mutmut results)"; \
 	done
 	@$(MBIN)/mutmut results --all true 2>/dev/null \
-		| sed -n 's/^ *trakt_export\.\([a-z]*\)\..*: \(.*\)$$/\1 \2/p' | sort | uniq -c
+		| sed -n 's/^ *trakt_export\.\(.*\)\.x[a-zA-Z_]*__mutmut_[0-9]*: \(.*\)$$/\1 \2/p' \
+		| sed 's/\.[A-Za-z_]*ǁ.*\( [a-z ]*\)$$/\1/' | sort | uniq -c
 
 clean:
 	rm -rf $(VENV) .venv-mutants .venv-lint .mypy_cache .pytest_cache .ruff_cache mutants

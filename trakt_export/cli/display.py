@@ -87,9 +87,9 @@ class RichObserver:
             self._progress.advance(task, pages)
 
     def retrying(self, attempt: int, wait: float, reason: str) -> None:
-        self._progress.console.print(
-            f"retrying ({reason}); attempt {attempt}, waiting {wait:.1f} s"
-        )
+        # SPEC §1: without -v retries are silent (the summary counts them); with -v the
+        # transport logs each one, so the display adds nothing either.
+        return None
 
     def paused(self, until: float, reason: str) -> None:
         if until <= self._wait_until:

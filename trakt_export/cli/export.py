@@ -86,13 +86,17 @@ class _Result(Protocol):
 
 def _finish(options: Options, run: Callable[[], _Result]) -> None:
     """Run the export, close the progress display whatever happens, print the summary."""
+    from trakt_export.signals import checkpoint
+
     close = getattr(options.observer, "close", None)
     try:
         result = run()
     finally:
         if close is not None:
             close()
+    checkpoint("finished")  # test-only pause point: the output in place, no summary yet
     say(result.summary(STATE.warnings.count if STATE.warnings is not None else 0))
+    checkpoint("summarised")  # test-only pause point: the summary line printed
 
 
 def register(app: typer.Typer) -> None:

@@ -214,8 +214,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     install_terminate()  # SIGTERM unwinds like Ctrl-C (lock released, temp files gone): 143
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    STATE.interrupt_reported = False
     try:
         code = app(args=args, prog_name="trakt-export", standalone_mode=False)
+        if code == 130 and not STATE.interrupt_reported:
+            # A signal after the command's body (click closing): typer turns it into a silent
+            # 130 whether it was SIGINT or SIGTERM; say what happened and use the right code.
+            code = interrupted(KeyboardInterrupt())
     except _USAGE_ERROR as exc:
         usage: Any = exc
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `trakt-export`: show the help

@@ -37,6 +37,7 @@ class CliState:
     metrics: Metrics | None = None  # the run's collector (metrics.py)
     warnings: WarningCounter | None = None  # counts warning records for the summary line
     settings: Settings | None = None  # the settings the command resolved (for the run record)
+    interrupt_reported: bool = False  # interrupted() said why the run stopped
 
 
 STATE = CliState()
@@ -114,6 +115,7 @@ def interrupted(exc: BaseException) -> int:
     from trakt_export.signals import Terminated, outputs_placed
     from trakt_export.signals import terminated as got_sigterm
 
+    STATE.interrupt_reported = True
     terminated = isinstance(exc, Terminated) or got_sigterm()
     what = "Terminated" if terminated else "Interrupted"
     done = outputs_placed()

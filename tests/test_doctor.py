@@ -129,8 +129,9 @@ def test_no_credentials_is_exit_3_naming_from_zip(fake: FakeTrakt, clean_env: Pa
     assert lines["credentials"] == (
         f"problem no Trakt credentials: no saved login ({clean_env / 'token.json'}), no "
         f"TRAKT_EXPORT_ACCESS_TOKEN and no username ({clean_env / 'config.toml'}); "
-        f"TRAKT_EXPORT_HOME is {clean_env}. Fix: Run `trakt-export auth login`, or export a public profile with --user "
-        "NAME, or work offline with --from-zip PATH (your Trakt data-export ZIP)."
+        f"TRAKT_EXPORT_HOME is {clean_env}. Fix: Run `trakt-export auth login`, or export a "
+        "public profile with --user NAME, or work offline with --from-zip PATH (your Trakt "
+        "data-export ZIP)."
     )
     assert lines["api"] == "skipped not checked: no usable credentials"
     assert fake.stats.total == 0

@@ -5,6 +5,9 @@ the ZIP way; `config init` names both ways in. Exact texts."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -175,3 +178,26 @@ def test_config_init_names_both_ways_in(clean_env: Path) -> None:
         "Without one: download your export (trakt.tv Settings > Data > Export), check it with "
         "`trakt-export doctor --from-zip PATH`, then run `trakt-export movies --from-zip PATH`.",
     ]
+
+
+@pytest.mark.e2e
+def test_make_demo_shows_an_api_export_and_a_zip_export(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "TMPDIR": str(tmp_path), "DEMO_OUT": str(tmp_path / "out")}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    done = subprocess.run(
+        ["sh", str(root / "scripts" / "demo.sh")],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "== fake Trakt serving the sample account" in done.stdout
+    assert "ok       movies: `movies --mode aggregated` can be served" in done.stdout
+    assert done.stdout.rstrip().endswith("== the ZIP export is byte-identical to the API export")
+    assert (tmp_path / "out" / "zip-letterboxd-history.csv").read_bytes() == (
+        tmp_path / "out" / "letterboxd-history.csv"
+    ).read_bytes()

@@ -129,9 +129,9 @@ class TokenStore:
         self._tighten()
         try:
             return Token.from_json(json.loads(text))
-        except ValueError as exc:  # JSONDecodeError is a ValueError
+        except ValueError:  # JSONDecodeError is a ValueError; its parser text helps no one
             raise AuthError(
-                f"the saved Trakt login {self.path} is unreadable ({exc}).",
+                f"the saved Trakt login {self.path} is damaged (not a login trakt-export wrote).",
                 "Run `trakt-export auth login` to replace it.",
             ) from None
 

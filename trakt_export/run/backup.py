@@ -136,7 +136,7 @@ class BackupResult:
         missing = f", {len(self.unavailable)} not available" if self.unavailable else ""
         return (
             f"Backed up {plural(self.items, 'item')} to {self.directory} "
-            f"({plural(self.files, 'file')}{missing}); "
+            f"({plural(self.files, 'file')} and manifest.json{missing}); "
             f"{summary_tail(self.stats, warnings, self.elapsed)}"
         )
 
@@ -397,7 +397,7 @@ def run_backup(settings: Settings, options: Options, now: datetime | None = None
         }
         directory = write_backup(target, blobs, manifest, now.astimezone())
     return BackupResult(
-        directory, len(blobs) + 1, items, stats, time.perf_counter() - started, sorted(unavailable)
+        directory, len(blobs), items, stats, time.perf_counter() - started, sorted(unavailable)
     )
 
 

@@ -68,7 +68,6 @@ def root(
         typer.Option(
             "--wait",
             metavar="SECONDS",
-            min=0,
             help="Wait up to SECONDS for another run to finish instead of failing at once.",
         ),
     ] = None,
@@ -83,6 +82,8 @@ def root(
 
     if quiet and verbose:
         raise _USAGE_ERROR("-q/--quiet and -v/--verbose contradict each other: give one of them")
+    if wait is not None and not wait >= 0:  # (NaN too)
+        raise _USAGE_ERROR(f"--wait takes a number of seconds, 0 or more, not {wait:g}")
     STATE.config_path = config
     STATE.quiet = quiet
     STATE.verbose = verbose

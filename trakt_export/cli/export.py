@@ -44,15 +44,15 @@ def _options(
     from trakt_export.transport.metrics import Metrics
 
     observer: Observer = PauseLineObserver()
-    csv_on_terminal = output == "-" and sys.stdout.isatty()
-    if sys.stderr.isatty() and not STATE.quiet and not csv_on_terminal:
+    # SPEC §1: no live display with `-o -`, wherever stdout goes: the CSV shares the terminal
+    # with whatever reads it (`| head` would see bars erase or glue onto its lines). Pauses
+    # still show as one plain line.
+    if STATE.quiet:
+        observer = NullObserver()
+    elif sys.stderr.isatty() and output != "-":
         from trakt_export.cli.display import RichObserver
 
         observer = RichObserver()
-    elif STATE.quiet or sys.stderr.isatty():
-        from trakt_export.progress import NullObserver
-
-        observer = NullObserver()
     mode: CacheMode = "off" if no_cache else ("refresh" if refresh else "use")
     STATE.metrics = Metrics()
     return Options(

@@ -148,6 +148,20 @@ app.add_typer(config_commands.app, name="config")
 doctor_commands.register(app)
 
 
+def whole_summaries(group: typer.Typer) -> None:
+    """Help lists each command with its whole first paragraph, wrapped, never cut at 80
+    columns with "..." (click shortens a summary to fit one line unless short_help is set)."""
+    import inspect
+
+    for info in group.registered_commands:
+        doc = info.help if isinstance(info.help, str) else getattr(info.callback, "__doc__", None)
+        if not info.short_help and doc:
+            info.short_help = " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            whole_summaries(sub.typer_instance)
+
+
 # Typer >= 0.29 vendors click privately; find its exception classes through public ones.
 def _click_class(name: str) -> type[Exception]:
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
@@ -247,3 +261,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BrokenPipeError:
         silence_stdout()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+whole_summaries(app)  # last: after every command and group is registered

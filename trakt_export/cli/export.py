@@ -19,20 +19,27 @@ if TYPE_CHECKING:
 
 Output = Annotated[
     str | None,
-    typer.Option("-o", "--output", help="Output CSV path, or - for stdout (never split)."),
+    typer.Option(
+        "-o", "--output", metavar="PATH|-", help="Output CSV path, or - for stdout (never split)."
+    ),
 ]
 User = Annotated[
-    str | None, typer.Option("--user", help="Public profile to export (no login needed).")
+    str | None,
+    typer.Option("--user", metavar="USERNAME", help="Public profile to export (no login needed)."),
 ]
 MaxRows = Annotated[
-    int | None, typer.Option("--max-rows", help="Rows per CSV file (0 = no limit).")
+    int | None, typer.Option("--max-rows", metavar="N", help="Rows per CSV file (0 = no limit).")
 ]
 MaxBytes = Annotated[
-    int | None, typer.Option("--max-bytes", help="Bytes per CSV file (0 = no limit).")
+    int | None, typer.Option("--max-bytes", metavar="N", help="Bytes per CSV file (0 = no limit).")
 ]
 FromZip = Annotated[
     Path | None,
-    typer.Option("--from-zip", help="Read Trakt's data-export ZIP instead of the API (offline)."),
+    typer.Option(
+        "--from-zip",
+        metavar="PATH",
+        help="Read Trakt's data-export ZIP instead of the API (offline).",
+    ),
 ]
 
 
@@ -113,7 +120,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         output: Output = None,
         timezone: Annotated[
-            str | None, typer.Option("--timezone", help="IANA zone for WatchedDate.")
+            str | None, typer.Option("--timezone", metavar="TZ", help="IANA zone for WatchedDate.")
         ] = None,
         user: User = None,
         from_zip: FromZip = None,
@@ -135,7 +142,11 @@ def register(app: typer.Typer) -> None:
         ] = None,
         tags: Annotated[
             str | None,
-            typer.Option("--tags", help="Comma-separated Tags on every row with a WatchedDate."),
+            typer.Option(
+                "--tags",
+                metavar="TAGS",
+                help="Comma-separated Tags on every row with a WatchedDate.",
+            ),
         ] = None,
         since: Annotated[
             str | None,
@@ -183,7 +194,10 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             str | None,
             typer.Option(
-                "-o", "--output", help="Directory for the CSVs (default letterboxd-lists)."
+                "-o",
+                "--output",
+                metavar="DIR",
+                help="Directory for the CSVs (default letterboxd-lists).",
             ),
         ] = None,
         user: User = None,
@@ -210,7 +224,10 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             str | None,
             typer.Option(
-                "-o", "--output", help="Backup directory (default trakt-backup-YYYYMMDD-HHMMSS)."
+                "-o",
+                "--output",
+                metavar="DIR",
+                help="Backup directory (default trakt-backup-YYYYMMDD-HHMMSS).",
             ),
         ] = None,
         user: User = None,

@@ -5,20 +5,24 @@ short options, help text. One test per message, with its exact text."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import pty
 import re
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from tests.procs import installed_command
+from tests.procs import finish, installed_command, start
 from trakt_export.cli.app import app
 from trakt_export.cli.display import RichObserver
 from trakt_fake import FakeTrakt, edge
+from trakt_fake.oauth import oauth_state
 from trakt_fake.zipexport import write_export_zip
 
 runner = CliRunner()
@@ -204,3 +208,51 @@ def test_wait_needs_a_number(capsys: pytest.CaptureFixture[str]) -> None:
     assert err.splitlines() == [
         "Error: --wait takes a number of seconds, 0 or more, not -1 (see `trakt-export --help`)."
     ]
+
+
+def test_a_split_export_names_its_first_and_last_part_and_the_count(zip_path: Path) -> None:
+    args = ["movies", "--mode", "history", "--timezone", "UTC", "--max-rows", "3"]
+    result = runner.invoke(app, [*args, "--from-zip", str(zip_path), "-o", "d.csv"])
+    assert result.exit_code == 0, result.stderr
+    parts = sorted(p.name for p in Path.cwd().glob("d-*.csv"))
+    assert len(parts) > 3
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"Exported 29 rows to d-01.csv … {parts[-1]} ({len(parts)} files); ")
+    assert "d-02.csv" not in line
+
+
+@pytest.mark.e2e
+def test_the_backup_counts_the_files_verify_checks(served: FakeTrakt, tmp_path: Path) -> None:
+    made = runner.invoke(app, ["backup", "--user", "edge-user", "-o", "b"])
+    assert made.exit_code == 0, made.stderr
+    count = len(json.loads((tmp_path / "b" / "manifest.json").read_text())["files"])
+    assert f" ({count} files and manifest.json" in made.stderr.splitlines()[-1]
+    checked = runner.invoke(app, ["backup", "--verify", "b"])
+    assert checked.exit_code == 0, checked.stderr
+    assert checked.stderr == f"Backup b verified: {count} files match the manifest.\n"
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupting_auth_login_says_the_login_was_cancelled(
+    tmp_path: Path, clean_env: Path, sig: int, code: int
+) -> None:
+    fake = FakeTrakt(edge(), client_id="app", client_secret="secret")
+    state = oauth_state(fake)
+    state.interval, state.approve_after_polls = 1, 10**6  # pending until the user gives up
+    with fake.serve() as url:
+        env = {"TRAKT_EXPORT_CLIENT_ID": "app", "TRAKT_EXPORT_CLIENT_SECRET": "secret",
+               "TRAKT_EXPORT_AUTH_URL": url, "TRAKT_EXPORT_API_URL": url}  # fmt: skip
+        proc = start(["auth", "login"], env, tmp_path)
+        deadline = time.monotonic() + 20
+        while fake.stats.by_path.get("POST /oauth/device/token", 0) < 1:
+            assert time.monotonic() < deadline, "no poll"
+            time.sleep(0.02)
+        proc.send_signal(sig)
+        done = finish(proc)
+    assert done.returncode == code
+    assert done.stderr.splitlines()[-1] == (
+        "Login cancelled; run `trakt-export auth login` again when ready."
+    )
+    assert "outputs" not in done.stderr
+    assert not (clean_env / "token.json").exists()

@@ -256,3 +256,28 @@ def test_interrupting_auth_login_says_the_login_was_cancelled(
     )
     assert "outputs" not in done.stderr
     assert not (clean_env / "token.json").exists()
+
+
+HELP_PAGES = [
+    [], ["movies"], ["watchlist"], ["lists"], ["backup"], ["doctor"], ["auth"], ["auth", "login"],
+    ["cache"], ["cache", "stats"], ["config"], ["config", "init"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("page", HELP_PAGES, ids=lambda p: " ".join(p) or "root")
+def test_help_shows_real_metavars_and_whole_summaries(page: list[str]) -> None:
+    result = runner.invoke(app, [*page, "--help"], terminal_width=80)
+    assert result.exit_code == 0
+    assert not re.search(r"<[a-z]+>", result.stdout), result.stdout  # no <str>, <int>, <path>
+    commands = result.stdout.partition("Commands:")[2]
+    assert "..." not in commands, commands  # summaries wrapped, never cut
+
+
+def test_root_help_lists_wait_and_every_summary_whole() -> None:
+    result = runner.invoke(app, ["--help"], terminal_width=80)
+    assert "--wait SECONDS" in result.stdout
+    commands = " ".join(result.stdout.partition("Commands:")[2].split())
+    assert (
+        "watchlist Export the films of your watchlist as Letterboxd CSV, in Trakt rank order."
+        in (commands)
+    )

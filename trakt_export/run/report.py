@@ -63,7 +63,7 @@ def write_report(path: Path, document: dict[str, Any]) -> None:
         why = "it is a directory" if path.is_dir() else getattr(exc, "strerror", None)
         why = why or getattr(exc, "message", None) or "it cannot be written"
         why = why[0].lower() + why[1:]  # "Permission denied" -> "permission denied"
-        log.warning("Warning: the run report %s was not written: %s.", path, why)
+        log.warning("Warning: no run report was written to %s: %s.", path, why)
 
 
 def record_run(data_dir: Path, command: str, metrics: Metrics, now: float | None = None) -> None:

@@ -150,7 +150,7 @@ def test_report_at_a_directory_is_one_warning_naming_it(served: FakeTrakt, tmp_p
     )
     assert result.exit_code == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert lines[-1] == ("Warning: the run report reports was not written: it is a directory.")
+    assert lines[-1] == "Warning: no run report was written to reports: it is a directory."
     assert not any("Errno" in line or ".tmp" in line for line in lines)
 
 

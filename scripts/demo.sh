@@ -19,7 +19,8 @@ trap 'exit 143' TERM
 
 url=""
 for _ in $(seq 1 100); do
-    url=$(sed -n 's/^URL //p' "$work/server.out")
+    # The server's shell may not have opened server.out yet: not an error (set -e) but a wait.
+    url=$(sed -n 's/^URL //p' "$work/server.out" 2>/dev/null || true)
     [ -n "$url" ] && break
     kill -0 "$server" 2>/dev/null || { cat "$work/server.err" >&2; exit 1; }
     sleep 0.1

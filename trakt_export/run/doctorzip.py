@@ -84,6 +84,7 @@ def zip_checks(
 
 
 def _archive_checks(path: Path, mode: str) -> list[Check]:
+    from trakt_export.run.export import ENDPOINTS  # the listings each mode reads
     from trakt_export.sources.ziparchive import members, open_zip, read_zip
 
     try:
@@ -117,8 +118,6 @@ def _archive_checks(path: Path, mode: str) -> list[Check]:
         if errors
         else _ok("errors", "Trakt reported no failed file (_errors.json).")
     )
-    from trakt_export.run.export import ENDPOINTS
-
     other = "history" if mode == "aggregated" else "aggregated"
     commands = [
         ("movies", f"movies --mode {mode}", ENDPOINTS[mode], True),

@@ -58,12 +58,13 @@ def test_stdout_output_carries_only_csv(served: FakeTrakt, monkeypatch: pytest.M
     assert result.stderr == ""
 
 
-def test_no_credentials_exit_3_with_the_three_ways(served: FakeTrakt) -> None:
+def test_no_credentials_exit_3_with_the_three_ways(served: FakeTrakt, clean_env: Path) -> None:
     result = runner.invoke(app, ["movies"])
     assert result.exit_code == 3
     assert result.stderr.splitlines() == [
-        "Error: no Trakt credentials: no saved login, no TRAKT_EXPORT_ACCESS_TOKEN and no "
-        "username.",
+        f"Error: no Trakt credentials: no saved login ({clean_env / 'token.json'}), no "
+        f"TRAKT_EXPORT_ACCESS_TOKEN and no username ({clean_env / 'config.toml'}); "
+        f"TRAKT_EXPORT_HOME is {clean_env}.",
         "Run `trakt-export auth login`, or export a public profile with --user NAME, or work "
         "offline with --from-zip PATH (your Trakt data-export ZIP).",
     ]

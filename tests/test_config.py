@@ -136,7 +136,7 @@ def test_bad_env_and_bad_flag_name_their_source() -> None:
     result = runner.invoke(app, ["movies", "--timezone", "Nowhere/Town"])
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: [export] timezone = 'Nowhere/Town' is not valid (on the command line): "
+        "Error: --timezone 'Nowhere/Town' is not valid: "  # the flag given (SPEC §1 v2.2)
         "not an IANA timezone (e.g. Europe/Berlin).\n"
     )
 

@@ -32,7 +32,7 @@ class Capture(RichObserver):
 
     def start(self, endpoint: str, total_pages: int) -> None:
         super().start(endpoint, total_pages)
-        if endpoint == "people":
+        if endpoint == "people":  # the core's name for the per-film requests
             self.mid = self.snapshot()
             self.until = self.clock()  # scaled down: over by the next request's answer
             self.paused(self.until, "client-side limiter")
@@ -58,14 +58,14 @@ def test_every_bar_reaches_its_total_and_the_wait_line_shows(clean_env: Path) ->
     end = bars(observer.snapshot())
     observer.close()
     people = sum(n for path, n in fake.stats.by_path.items() if path.endswith("/people"))
-    assert end["people"] == (people, people) and people > 250
-    listings = {name: value for name, value in end.items() if name != "people"}
-    assert set(listings) == {"history/movies", "ratings/movies"}  # aggregated: SPEC §5 v2.2
+    assert end["directors"] == (people, people) and people > 250
+    listings = {name: value for name, value in end.items() if name != "directors"}
+    assert set(listings) == {"history", "ratings"}  # aggregated reads the history: SPEC §5 v2.2
     for done, total in listings.values():
         assert done == total >= 2  # page 1 counted on its bar: 2/2, never 1/2
     assert observer.mid is not None and observer.waiting is not None
     mid = bars(observer.mid)
-    assert mid["people"] == (0, people)  # the per-film bar appears, empty, with its total
+    assert mid["directors"] == (0, people)  # the per-film bar appears, empty, with its total
     assert {name: mid[name] for name in listings} == listings  # the listings already complete
     moment = time.strftime("%H:%M:%S", time.localtime(observer.until))
     lines = [line.rstrip() for line in observer.waiting.splitlines()]
@@ -114,3 +114,28 @@ def test_without_a_terminal_a_long_pause_prints_one_line(
     assert capsys.readouterr().err == (
         f"waiting for Trakt's rate limit until {moment} (429 Too Many Requests)\n"
     )
+
+
+def test_backup_shows_one_bar_per_kind_with_plain_names(clean_env: Path, tmp_path: Path) -> None:
+    """Issue 21: not 21 bars named by raw API paths, 19 of them `1/1`."""
+    from trakt_export.run.backup import run_backup
+    from trakt_fake import edge
+
+    clock = VirtualClock()
+    fake = make_fake(edge(), clock)
+    token = fake.issue_token("edge-user").access_token
+    screen = Console(file=io.StringIO(), width=100)
+    observer = RichObserver(screen, auto_refresh=False, wall=clock)
+    settings = settings_for(clean_env, token)
+    target = tmp_path / "backup"
+    run_backup(settings, options(fake.transport(), clock, observer=observer, output=str(target)))
+    end = bars(observer.snapshot())
+    observer.close()
+    assert set(end) <= {
+        "history", "watched", "ratings", "collection", "watchlist", "lists", "favorites",
+        "comments", "playback", "hidden", "notes", "profile", "stats", "settings",
+        "last activities",
+    }  # fmt: skip
+    assert {"history", "ratings", "watched", "collection"} <= set(end)
+    assert all(done == total for done, total in end.values())
+    assert end["ratings"][1] >= 4  # movies, shows, seasons, episodes add up on one bar

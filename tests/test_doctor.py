@@ -127,9 +127,11 @@ def test_no_credentials_is_exit_3_naming_from_zip(fake: FakeTrakt, clean_env: Pa
     code, lines = doctor()
     assert code == 3
     assert lines["credentials"] == (
-        "problem no Trakt credentials: no saved login, no TRAKT_EXPORT_ACCESS_TOKEN and no "
-        "username. Fix: Run `trakt-export auth login`, or export a public profile with --user "
-        "NAME, or work offline with --from-zip PATH (your Trakt data-export ZIP)."
+        f"problem no Trakt credentials: no saved login ({clean_env / 'token.json'}), no "
+        f"TRAKT_EXPORT_ACCESS_TOKEN and no username ({clean_env / 'config.toml'}); "
+        f"TRAKT_EXPORT_HOME is {clean_env}. Fix: Run `trakt-export auth login`, or export a "
+        "public profile with --user NAME, or work offline with --from-zip PATH (your Trakt "
+        "data-export ZIP)."
     )
     assert lines["api"] == "skipped not checked: no usable credentials"
     assert fake.stats.total == 0

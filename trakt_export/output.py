@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, cast
 
 from trakt_export.errors import OutputError
-from trakt_export.signals import checkpoint, held
+from trakt_export.signals import checkpoint, held, placed
 
 
 def part_paths(target: Path, count: int) -> list[Path]:
@@ -185,6 +185,7 @@ def write_parts(target: Path, parts: Sequence[str], *, state_dir: Path | None = 
                 if journal is not None
                 else "Check the output directory; previous parts may be mixed with new ones.",
             ) from exc
+        placed(paths)  # a signal held until now arrives after the new set is complete
     return paths
 
 

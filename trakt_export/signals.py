@@ -3,6 +3,10 @@ hold them while a set of files is being swapped into place (SPEC §5 "Atomic wri
 
 `held()` is reusable by anything that must not be interrupted half-way (a split set's renames,
 the backup swap): signals arriving inside are recorded and re-raised once the block is done.
+
+`placed(paths)` records that a new output is complete and in place, so that a signal arriving
+after that moment (inside the held swap, before or after the summary line) is reported truly:
+the new output is complete, not "previous outputs are intact" (issue 21 step 9).
 """
 
 from __future__ import annotations
@@ -40,6 +44,24 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
         signal.raise_signal(signal.SIGINT)
     else:  # SIGINT ignored (a background job) or default: stop all the same
         raise Terminated()
+
+
+_PLACED: list[Path] = []
+
+
+def placed(paths: list[Path] | tuple[Path, ...]) -> None:
+    """A new output (these files, or a backup directory) is complete and in place."""
+    _PLACED.extend(paths)
+
+
+def new_run() -> None:
+    """Forget the outputs of an earlier run in this process (the CLI calls it per command)."""
+    _PLACED.clear()
+
+
+def outputs_placed() -> list[Path]:
+    """The outputs this run has put in place, in order (empty: nothing was replaced)."""
+    return list(_PLACED)
 
 
 def install_terminate() -> None:

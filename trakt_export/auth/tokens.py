@@ -129,7 +129,12 @@ class TokenStore:
         self._tighten()
         try:
             return Token.from_json(json.loads(text))
-        except ValueError as exc:  # JSONDecodeError is a ValueError
+        except json.JSONDecodeError:  # the parser's text ("Expecting value...") helps no one
+            raise AuthError(
+                f"the saved Trakt login {self.path} is damaged (not a login trakt-export wrote).",
+                "Run `trakt-export auth login` to replace it.",
+            ) from None
+        except ValueError as exc:  # a field missing or wrong: named by Token.from_json
             raise AuthError(
                 f"the saved Trakt login {self.path} is unreadable ({exc}).",
                 "Run `trakt-export auth login` to replace it.",

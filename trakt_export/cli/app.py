@@ -20,7 +20,7 @@ from trakt_export.cli import cache as cache_commands
 from trakt_export.cli import config as config_commands
 from trakt_export.cli import doctor as doctor_commands
 from trakt_export.cli import export as export_commands
-from trakt_export.cli.console import STATE, configure_logging, error_lines, interrupted
+from trakt_export.cli.console import STATE, configure_logging, error_lines, interrupted, say
 from trakt_export.output import silence_stdout
 from trakt_export.signals import install_terminate
 
@@ -63,17 +63,34 @@ def root(
             help="Write a JSON run report (per-endpoint figures) to PATH at the end.",
         ),
     ] = None,
+    wait: Annotated[
+        float | None,
+        typer.Option(
+            "--wait",
+            metavar="SECONDS",
+            help="Wait up to SECONDS for another run to finish instead of failing at once.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Show version."),
     ] = False,
 ) -> None:
     """Export Trakt.tv films to Letterboxd CSV, and back up your Trakt data as JSON."""
+    from trakt_export.lock import wait_policy
+    from trakt_export.signals import new_run
+
+    if quiet and verbose:
+        raise _USAGE_ERROR("-q/--quiet and -v/--verbose contradict each other: give one of them")
+    if wait is not None and not wait >= 0:  # (NaN too)
+        raise _USAGE_ERROR(f"--wait takes a number of seconds, 0 or more, not {wait:g}")
     STATE.config_path = config
     STATE.quiet = quiet
     STATE.verbose = verbose
     STATE.report_path = report
     configure_logging(quiet=quiet, verbose=verbose)
+    wait_policy(wait or 0.0, say)  # say() is silent with -q (SPEC §4 v2.2)
+    new_run()
     _watch_run(ctx)
 
 
@@ -92,6 +109,9 @@ def _watch_run(ctx: typer.Context) -> None:
     STATE.metrics = None
 
     def finish() -> None:
+        from trakt_export.signals import checkpoint
+
+        checkpoint("closing")  # test-only pause point: the command is done, click is closing
         logging.getLogger("trakt_export").removeHandler(counter)
         metrics = STATE.metrics
         if metrics is None or not metrics.talked_to_trakt:
@@ -128,6 +148,20 @@ app.add_typer(config_commands.app, name="config")
 doctor_commands.register(app)
 
 
+def whole_summaries(group: typer.Typer) -> None:
+    """Help lists each command with its whole first paragraph, wrapped, never cut at 80
+    columns with "..." (click shortens a summary to fit one line unless short_help is set)."""
+    import inspect
+
+    for info in group.registered_commands:
+        doc = info.help if isinstance(info.help, str) else getattr(info.callback, "__doc__", None)
+        if not info.short_help and doc:
+            info.short_help = " ".join(inspect.cleandoc(doc).split("\n\n")[0].split())
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            whole_summaries(sub.typer_instance)
+
+
 # Typer >= 0.29 vendors click privately; find its exception classes through public ones.
 def _click_class(name: str) -> type[Exception]:
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
@@ -138,12 +172,20 @@ _CLICK_EXCEPTION = _click_class("ClickException")
 
 
 _GLOBAL_FLAGS = {"-q", "--quiet", "-v", "--verbose"}
-_GLOBAL_VALUED = {"--config", "--report"}
+_GLOBAL_VALUED = {"--config", "--report", "--wait"}
+
+
+def _global_flag(arg: str) -> bool:
+    """`-q`, `-v`, `--quiet`, `--verbose`, or a bundle of the short ones (`-qv`, `-vq`)."""
+    return arg in _GLOBAL_FLAGS or (
+        len(arg) > 2 and arg[0] == "-" and arg[1] != "-" and set(arg[1:]) <= {"q", "v"}
+    )
 
 
 def hoist_global_options(args: list[str]) -> list[str]:
-    """SPEC §1: `-q`, `-v`, `--config`, `--report` are accepted after the command name too;
-    move them in front of it, where the root command parses them (nothing after `--`)."""
+    """SPEC §1: `-q`, `-v`, `--config`, `--report`, `--wait` are accepted after the command
+    name too, alone or bundled; move them in front of it, where the root command parses them
+    (nothing after `--`)."""
     front: list[str] = []
     rest: list[str] = []
     index = 0
@@ -154,7 +196,7 @@ def hoist_global_options(args: list[str]) -> list[str]:
             rest.extend(args[index:])
             break
         name = arg.split("=", 1)[0]
-        if seen_command and arg in _GLOBAL_FLAGS:
+        if seen_command and _global_flag(arg):
             front.append(arg)
         elif seen_command and name in _GLOBAL_VALUED:
             front.append(arg)
@@ -187,8 +229,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     install_terminate()  # SIGTERM unwinds like Ctrl-C (lock released, temp files gone): 143
     args = hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    STATE.interrupt_reported = False
     try:
         code = app(args=args, prog_name="trakt-export", standalone_mode=False)
+        if code == 130 and not STATE.interrupt_reported:
+            # A signal after the command's body (click closing): typer turns it into a silent
+            # 130 whether it was SIGINT or SIGTERM; say what happened and use the right code.
+            code = interrupted(KeyboardInterrupt())
     except _USAGE_ERROR as exc:
         usage: Any = exc
         if type(exc).__name__ == "NoArgsIsHelpError":  # bare `trakt-export`: show the help
@@ -202,9 +249,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         failure: Any = exc
         error_lines([f"Error: {failure.format_message()}"])
         sys.exit(failure.exit_code)
-    except typer.Abort:
-        error_lines(["Interrupted: nothing partial was written; previous outputs are intact."])
-        sys.exit(130)
+    except typer.Abort as exc:  # click turns a signal outside our commands' bodies into Abort
+        sys.exit(interrupted(exc.__cause__ or exc))
     except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM raised as signals.Terminated
         sys.exit(interrupted(exc))
     except BrokenPipeError:  # stdout's reader went away (`| head`): a quiet end (SPEC §6)
@@ -215,3 +261,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     except BrokenPipeError:
         silence_stdout()
     sys.exit(code if isinstance(code, int) else 0)
+
+
+whole_summaries(app)  # last: after every command and group is registered

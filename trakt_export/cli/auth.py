@@ -11,6 +11,8 @@ import typer
 from trakt_export.cli.common import load_settings
 from trakt_export.cli.console import guarded, say
 
+LOGIN_CANCELLED = "Login cancelled; run `trakt-export auth login` again when ready."
+
 app = typer.Typer(help="Log in to Trakt, show or remove the saved login.", no_args_is_help=True)
 
 
@@ -37,7 +39,16 @@ def login() -> None:
 
     settings = load_settings()
     # The URL and code are printed even with --quiet: without them no login can happen.
-    token = asyncio.run(device_login(settings))
+    try:
+        token = asyncio.run(device_login(settings))
+    except KeyboardInterrupt as exc:  # a login writes no output: "outputs intact" means nothing
+        from trakt_export.cli.console import STATE, error_lines
+        from trakt_export.signals import Terminated, terminated
+
+        STATE.interrupt_reported = True
+        error_lines([LOGIN_CANCELLED])
+        stopped = isinstance(exc, Terminated) or terminated()
+        raise typer.Exit(143 if stopped else 130) from None
     who = token.username or "your Trakt account"
     say(
         f"Logged in as {who}; login saved to {settings.paths.token_file} "

@@ -10,6 +10,14 @@ import typer
 from trakt_export.cli.common import load_settings
 from trakt_export.cli.console import STATE, guarded, say
 
+# Both ways in (issue 21): an API app is VIP-only now, so most users take the ZIP path.
+NEXT_STEPS = (
+    "Next, with a Trakt API app: put its client_id and client_secret in [trakt], then run "
+    "`trakt-export auth login`.",
+    "Without one: download your export (trakt.tv Settings > Data > Export), check it with "
+    "`trakt-export doctor --from-zip PATH`, then run `trakt-export movies --from-zip PATH`.",
+)
+
 app = typer.Typer(help="Create, show or locate the config file.", no_args_is_help=True)
 
 
@@ -40,7 +48,9 @@ def init(
         write_atomic(path, text.encode())  # creates the directory too
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}.") from None
-    say(f"Wrote {path}. Next: put your Trakt app's client_id/client_secret in [trakt].")
+    say(f"Wrote {path}.")
+    for line in NEXT_STEPS:
+        say(line)
 
 
 @app.command()

@@ -37,6 +37,7 @@ class CliState:
     metrics: Metrics | None = None  # the run's collector (metrics.py)
     warnings: WarningCounter | None = None  # counts warning records for the summary line
     settings: Settings | None = None  # the settings the command resolved (for the run record)
+    interrupt_reported: bool = False  # interrupted() said why the run stopped
 
 
 STATE = CliState()
@@ -61,12 +62,30 @@ class WarningCounter(logging.Handler):
             self.count += 1
 
 
+WARNING_LEAD = "Warning: "
+_OTHER_LEADS = ("Warning:", "Note:")
+
+
+def warning_line(text: str) -> str:
+    """SPEC §1: every warning is one line starting `Warning:`, whatever lead the core gave it
+    (none, `Note:`, or `Warning:` already)."""
+    for lead in _OTHER_LEADS:
+        if text.startswith(lead):
+            text = text[len(lead) :].lstrip()
+            break
+    return WARNING_LEAD + text
+
+
 class _StderrHandler(logging.Handler):
-    """The core's log records as plain lines on stderr (whatever sys.stderr is right now)."""
+    """The core's log records as plain lines on stderr (whatever sys.stderr is right now);
+    warnings get their `Warning:` prefix here, once for all."""
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            sys.stderr.write(self.format(record) + "\n")
+            line = self.format(record)
+            if record.levelno == logging.WARNING:
+                line = warning_line(line)
+            sys.stderr.write(line + "\n")
             sys.stderr.flush()
         except Exception:
             self.handleError(record)
@@ -93,13 +112,26 @@ def error_lines(lines: list[str]) -> None:
 
 def interrupted(exc: BaseException) -> int:
     """The message and exit code of SIGINT (130) or SIGTERM (143, SPEC §6)."""
-    from trakt_export.signals import Terminated
+    from trakt_export.signals import Terminated, outputs_placed
     from trakt_export.signals import terminated as got_sigterm
 
+    STATE.interrupt_reported = True
     terminated = isinstance(exc, Terminated) or got_sigterm()
     what = "Terminated" if terminated else "Interrupted"
-    error_lines([f"{what}: nothing partial was written; previous outputs are intact."])
+    done = outputs_placed()
+    if done:  # the signal came after the new output was in place (issue 21 step 9)
+        error_lines([f"{what}: the new output is complete ({_where(done)}); it was written "
+                     "before the signal."])  # fmt: skip
+    else:
+        error_lines([f"{what}: nothing partial was written; previous outputs are intact."])
     return 143 if terminated else 130
+
+
+def _where(paths: list[Path]) -> str:
+    """One path, or the first and last of several and how many (a split set, lists)."""
+    if len(paths) == 1:
+        return str(paths[0])
+    return f"{paths[0]} … {paths[-1]}, {len(paths)} files"
 
 
 def guarded(fn: Callable[P, R]) -> Callable[P, R]:

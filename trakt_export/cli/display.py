@@ -1,6 +1,8 @@
-"""Rich progress display for terminals (stderr): one bar per endpoint (pages done/total, page 1
-counted on its bar), one for per-film requests (`people`), and a visible "waiting for Trakt's
-rate limit until HH:MM:SS" line while the limiter or a 429 pauses the run (SPEC §1)."""
+"""Rich progress display for terminals (stderr): one bar per kind of data, with a plain name
+(`history`, `ratings`, `lists`: all the endpoints of a kind add up on one bar, so a backup
+shows a dozen bars, not 21 raw API paths at 1/1), pages done/total with page 1 counted; one bar
+for the per-film requests (`directors`, in films); and a visible "waiting for Trakt's rate
+limit until HH:MM:SS" line while the limiter or a 429 pauses the run (SPEC §1)."""
 
 from __future__ import annotations
 
@@ -21,7 +23,24 @@ from rich.progress import (
 )
 from rich.text import Text
 
-UNITS = {"people": "films"}  # per-film requests count films, listings count pages
+PEOPLE = "people"  # the core's name for the per-film requests (directors)
+UNITS = {"directors": "films"}  # per-film requests count films, listings count pages
+
+
+def plain_name(endpoint: str) -> str:
+    """The kind of data an endpoint holds, as a user calls it: `/sync/history/movies` and
+    `history/episodes` are `history`, `/users/me/lists/7/items` is `lists`, `people` is
+    `directors`, `/users/me` alone is `profile`."""
+    if endpoint == PEOPLE:
+        return "directors"
+    parts = [part for part in endpoint.split("?", 1)[0].split("/") if part]
+    if parts[:2] == ["users", "hidden"]:  # /users/hidden/<section>: hidden items
+        return "hidden"
+    if parts[:1] == ["users"]:
+        parts = parts[2:]  # /users/<me or name>/...
+    elif parts[:1] == ["sync"]:
+        parts = parts[1:]
+    return parts[0].replace("_", " ") if parts else "profile"
 
 
 class _Bar(ProgressColumn):
@@ -59,7 +78,8 @@ class RichObserver:
             transient=True,
             auto_refresh=auto_refresh,
         )
-        self._tasks: dict[str, TaskID] = {}
+        self._tasks: dict[str, TaskID] = {}  # per kind (plain name)
+        self._pages: dict[str, list[int]] = {}  # per endpoint: [total, done]
         self._early: Counter[str] = Counter()  # pages done before their endpoint's start()
         self._wait: TaskID | None = None
         self._wait_until = 0.0
@@ -68,28 +88,36 @@ class RichObserver:
 
     def start(self, endpoint: str, total_pages: int) -> None:
         self._end_wait_if_over()
-        done = self._early.pop(endpoint, 0)
-        task = self._tasks.get(endpoint)
-        if task is None:  # page 1 (advanced before its total was known) counts on the bar
-            unit = UNITS.get(endpoint, "pages")
-            self._tasks[endpoint] = self._progress.add_task(
-                endpoint, total=total_pages, completed=done, unit=unit, wait=False
-            )
-        else:  # read again (a changed snapshot): the same bar starts over
-            self._progress.reset(task, total=total_pages, completed=done)
+        # Page 1 (advanced before its total was known) counts on the bar; an endpoint read
+        # again (a changed snapshot) starts over on the same bar.
+        self._pages[endpoint] = [total_pages, self._early.pop(endpoint, 0)]
+        self._show(plain_name(endpoint))
 
     def advance(self, endpoint: str, pages: int = 1) -> None:
         self._end_wait_if_over()
-        task = self._tasks.get(endpoint)
-        if task is None:
+        counts = self._pages.get(endpoint)
+        if counts is None:
             self._early[endpoint] += pages
         else:
-            self._progress.advance(task, pages)
+            counts[1] += pages
+            self._show(plain_name(endpoint))
+
+    def _show(self, kind: str) -> None:
+        mine = [counts for ep, counts in self._pages.items() if plain_name(ep) == kind]
+        total, done = sum(c[0] for c in mine), sum(c[1] for c in mine)
+        task = self._tasks.get(kind)
+        if task is None:
+            unit = UNITS.get(kind, "pages")
+            self._tasks[kind] = self._progress.add_task(
+                kind, total=total, completed=done, unit=unit, wait=False
+            )
+        else:
+            self._progress.update(task, total=total, completed=done)
 
     def retrying(self, attempt: int, wait: float, reason: str) -> None:
-        self._progress.console.print(
-            f"retrying ({reason}); attempt {attempt}, waiting {wait:.1f} s"
-        )
+        # SPEC §1: without -v retries are silent (the summary counts them); with -v the
+        # transport logs each one, so the display adds nothing either.
+        return None
 
     def paused(self, until: float, reason: str) -> None:
         if until <= self._wait_until:

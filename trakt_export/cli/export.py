@@ -19,20 +19,27 @@ if TYPE_CHECKING:
 
 Output = Annotated[
     str | None,
-    typer.Option("-o", "--output", help="Output CSV path, or - for stdout (never split)."),
+    typer.Option(
+        "-o", "--output", metavar="PATH|-", help="Output CSV path, or - for stdout (never split)."
+    ),
 ]
 User = Annotated[
-    str | None, typer.Option("--user", help="Public profile to export (no login needed).")
+    str | None,
+    typer.Option("--user", metavar="USERNAME", help="Public profile to export (no login needed)."),
 ]
 MaxRows = Annotated[
-    int | None, typer.Option("--max-rows", help="Rows per CSV file (0 = no limit).")
+    int | None, typer.Option("--max-rows", metavar="N", help="Rows per CSV file (0 = no limit).")
 ]
 MaxBytes = Annotated[
-    int | None, typer.Option("--max-bytes", help="Bytes per CSV file (0 = no limit).")
+    int | None, typer.Option("--max-bytes", metavar="N", help="Bytes per CSV file (0 = no limit).")
 ]
 FromZip = Annotated[
     Path | None,
-    typer.Option("--from-zip", help="Read Trakt's data-export ZIP instead of the API (offline)."),
+    typer.Option(
+        "--from-zip",
+        metavar="PATH",
+        help="Read Trakt's data-export ZIP instead of the API (offline).",
+    ),
 ]
 
 
@@ -44,15 +51,15 @@ def _options(
     from trakt_export.transport.metrics import Metrics
 
     observer: Observer = PauseLineObserver()
-    csv_on_terminal = output == "-" and sys.stdout.isatty()
-    if sys.stderr.isatty() and not STATE.quiet and not csv_on_terminal:
+    # SPEC §1: no live display with `-o -`, wherever stdout goes: the CSV shares the terminal
+    # with whatever reads it (`| head` would see bars erase or glue onto its lines). Pauses
+    # still show as one plain line.
+    if STATE.quiet:
+        observer = NullObserver()
+    elif sys.stderr.isatty() and output != "-":
         from trakt_export.cli.display import RichObserver
 
         observer = RichObserver()
-    elif STATE.quiet or sys.stderr.isatty():
-        from trakt_export.progress import NullObserver
-
-        observer = NullObserver()
     mode: CacheMode = "off" if no_cache else ("refresh" if refresh else "use")
     STATE.metrics = Metrics()
     return Options(
@@ -86,13 +93,17 @@ class _Result(Protocol):
 
 def _finish(options: Options, run: Callable[[], _Result]) -> None:
     """Run the export, close the progress display whatever happens, print the summary."""
+    from trakt_export.signals import checkpoint
+
     close = getattr(options.observer, "close", None)
     try:
         result = run()
     finally:
         if close is not None:
             close()
+    checkpoint("finished")  # test-only pause point: the output in place, no summary yet
     say(result.summary(STATE.warnings.count if STATE.warnings is not None else 0))
+    checkpoint("summarised")  # test-only pause point: the summary line printed
 
 
 def register(app: typer.Typer) -> None:
@@ -109,7 +120,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         output: Output = None,
         timezone: Annotated[
-            str | None, typer.Option("--timezone", help="IANA zone for WatchedDate.")
+            str | None, typer.Option("--timezone", metavar="TZ", help="IANA zone for WatchedDate.")
         ] = None,
         user: User = None,
         from_zip: FromZip = None,
@@ -131,7 +142,11 @@ def register(app: typer.Typer) -> None:
         ] = None,
         tags: Annotated[
             str | None,
-            typer.Option("--tags", help="Comma-separated Tags on every row with a WatchedDate."),
+            typer.Option(
+                "--tags",
+                metavar="TAGS",
+                help="Comma-separated Tags on every row with a WatchedDate.",
+            ),
         ] = None,
         since: Annotated[
             str | None,
@@ -179,7 +194,10 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             str | None,
             typer.Option(
-                "-o", "--output", help="Directory for the CSVs (default letterboxd-lists)."
+                "-o",
+                "--output",
+                metavar="DIR",
+                help="Directory for the CSVs (default letterboxd-lists).",
             ),
         ] = None,
         user: User = None,
@@ -206,7 +224,10 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             str | None,
             typer.Option(
-                "-o", "--output", help="Backup directory (default trakt-backup-YYYYMMDD-HHMMSS)."
+                "-o",
+                "--output",
+                metavar="DIR",
+                help="Backup directory (default trakt-backup-YYYYMMDD-HHMMSS).",
             ),
         ] = None,
         user: User = None,

@@ -134,7 +134,7 @@ class BackupResult:
         missing = f", {len(self.unavailable)} not available" if self.unavailable else ""
         return (
             f"Backed up {plural(self.items, 'item')} to {self.directory} "
-            f"({plural(self.files, 'file')}{missing}); "
+            f"({plural(self.files, 'file')} and manifest.json{missing}); "
             f"{summary_tail(self.stats, warnings, self.elapsed)}"
         )
 
@@ -389,9 +389,7 @@ def run_backup(settings: Settings, options: Options, now: datetime | None = None
             "unavailable": unavailable,
         }
         directory = write_backup(target, blobs, manifest, now.astimezone())
-    return BackupResult(
-        directory, len(blobs) + 1, items, run.metrics, run.elapsed, sorted(unavailable)
-    )
+    return BackupResult(directory, len(blobs), items, run.metrics, run.elapsed, sorted(unavailable))
 
 
 def run_verify(directory: Path) -> VerifyResult:

@@ -142,11 +142,12 @@ def staging_for(target: Path) -> Path:
 def put_in_place(staging: Path, target: Target) -> None:
     """Rename the complete staging directory to the target; an earlier backup there is renamed
     aside first and its files (only those its manifest lists) removed once the new one is in."""
-    from trakt_export.signals import checkpoint, held
+    from trakt_export.signals import checkpoint, held, placed
 
     os.chmod(staging, 0o755 & ~current_umask())
     if target.replaces is None:
         os.rename(staging, target.path)
+        placed([target.path])
         return
     old = Path(tempfile.mkdtemp(prefix=f".{target.path.name}.old.", dir=target.path.parent))
     old.rmdir()
@@ -161,6 +162,7 @@ def put_in_place(staging: Path, target: Target) -> None:
             os.rename(old, target.path)
             raise
         remove_backup(old, target.replaces)  # the earlier backup's own files: none left aside
+        placed([target.path])
 
 
 def remove_backup(directory: Path, manifest: Mapping[str, Any]) -> None:

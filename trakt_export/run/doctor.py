@@ -132,7 +132,7 @@ def run_checks(
         ),
         _permissions(settings, file),
     ]
-    credentials, token = _credentials(settings, now())
+    credentials, token = _credentials(settings, now(), environ)
     reply: _Reply | None = None
     api: Check
     if credentials.status == "problem":
@@ -195,9 +195,11 @@ def _permissions(settings: Settings, config_file: Path) -> Check:
     return _warn("permissions", f"readable by others: {names}.", f"Run `{fixes}`.")
 
 
-def _credentials(settings: Settings, now: float) -> tuple[Check, Token | None]:
+def _credentials(
+    settings: Settings, now: float, env: Mapping[str, str] | None = None
+) -> tuple[Check, Token | None]:
     from trakt_export.auth.tokens import TokenStore
-    from trakt_export.run.session import NO_CLIENT_ID, NO_CREDENTIALS
+    from trakt_export.run.session import NO_CLIENT_ID, no_credentials
 
     if not settings.trakt.client_id:
         return Check(
@@ -235,9 +237,8 @@ def _credentials(settings: Settings, now: float) -> tuple[Check, Token | None]:
         return _ok(
             "credentials", f"public mode: the profile of {settings.trakt.username} (no login)."
         ), None
-    return Check(
-        "credentials", "problem", NO_CREDENTIALS.message, NO_CREDENTIALS.hint or "", 3
-    ), None
+    missing = no_credentials(settings, env)
+    return Check("credentials", "problem", missing.message, missing.hint or "", 3), None
 
 
 def _timezone(settings: Settings, reply: _Reply) -> Check:

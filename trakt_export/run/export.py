@@ -15,6 +15,7 @@ lifecycle.py's; nothing is written unless every page arrived.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,12 +48,20 @@ class ExportResult:
         tail = summary_tail(self.stats, warnings, self.elapsed)
         if self.nothing_new:
             return f"Nothing new to export: no file written; {tail}"
-        where = "stdout" if self.to_stdout else ", ".join(str(p) for p in self.files)
+        where = "stdout" if self.to_stdout else shown_paths(self.files)
         files = 1 if self.to_stdout else len(self.files)
         return (
             f"Exported {plural(self.rows, 'row')} to {where} ({plural(files, 'file')}); "
             f"{tail}{self.note}"
         )
+
+
+def shown_paths(paths: Sequence[Path]) -> str:
+    """A summary's files: all of one or two, else the first and the last (a split set of 11
+    parts is `d-01.csv … d-11.csv`; the count follows in the summary)."""
+    if len(paths) <= 2:
+        return ", ".join(str(p) for p in paths) or "nothing"
+    return f"{paths[0]} … {paths[-1]}"
 
 
 WATCHLIST_NOTE = (

@@ -134,9 +134,10 @@ class ListsResult:
     elapsed: float
 
     def summary(self, warnings: int = 0) -> str:
+        from trakt_export.run.export import shown_paths
         from trakt_export.transport.metrics import plural, summary_tail
 
-        where = ", ".join(str(p) for p in self.files) or "nothing"
+        where = shown_paths(self.files)
         return (
             f"Exported {plural(self.lists, 'list')} ({plural(self.rows, 'row')}) to {where} "
             f"({plural(len(self.files), 'file')}) - import each through {IMPORT_PAGE}; "

@@ -62,7 +62,11 @@ def write_report(path: Path, document: dict[str, Any]) -> None:
     try:
         write_atomic(path, data)
     except (OSError, TraktExportError) as exc:
-        log.warning("could not write the run report %s: %s", path, exc)
+        # In the user's terms: the path they gave, never an errno or the temporary file's name.
+        why = "it is a directory" if path.is_dir() else getattr(exc, "strerror", None)
+        why = why or getattr(exc, "message", None) or "it cannot be written"
+        why = why[0].lower() + why[1:]  # "Permission denied" -> "permission denied"
+        log.warning("Warning: no run report was written to %s: %s.", path, why)
 
 
 def record_run(data_dir: Path, command: str, metrics: Metrics, now: float | None = None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,22 @@ NO_CREDENTIALS = AuthError(
     "Run `trakt-export auth login`, or export a public profile with --user NAME, "
     "or work offline with --from-zip PATH (your Trakt data-export ZIP).",
 )
+
+
+def no_credentials(settings: Settings, env: Mapping[str, str] | None = None) -> AuthError:
+    """NO_CREDENTIALS naming where it looked: the token file, the config file and, when set,
+    TRAKT_EXPORT_HOME (which moves both: the usual reason a cron job finds no login)."""
+    import os
+
+    home = (os.environ if env is None else env).get("TRAKT_EXPORT_HOME")
+    where = f"; TRAKT_EXPORT_HOME is {home}" if home else ""
+    return AuthError(
+        f"no Trakt credentials: no saved login ({settings.paths.token_file}), no "
+        f"TRAKT_EXPORT_ACCESS_TOKEN and no username ({settings.paths.config_file}){where}.",
+        NO_CREDENTIALS.hint,
+    )
+
+
 NO_CLIENT_ID = AuthError(
     "no Trakt client id configured.",
     "Set [trakt] client_id in the config or TRAKT_EXPORT_CLIENT_ID "
@@ -75,7 +91,7 @@ def credentials(settings: Settings) -> Credentials:
     token_mode = auth is not None or bool(settings.access_token)
     user = None if token_mode else (settings.trakt.username or None)
     if not token_mode and user is None:
-        raise NO_CREDENTIALS
+        raise no_credentials(settings)
     if not settings.trakt.client_id:
         raise NO_CLIENT_ID
     named = settings.trakt.username

@@ -20,6 +20,7 @@ from trakt_export.cli import cache as cache_commands
 from trakt_export.cli import config as config_commands
 from trakt_export.cli import doctor as doctor_commands
 from trakt_export.cli import export as export_commands
+from trakt_export.cli import restore as restore_commands
 from trakt_export.cli.console import STATE, configure_logging, error_lines, interrupted
 from trakt_export.output import silence_stdout
 from trakt_export.signals import install_terminate
@@ -126,6 +127,7 @@ app.add_typer(auth_commands.app, name="auth")
 app.add_typer(cache_commands.app, name="cache")
 app.add_typer(config_commands.app, name="config")
 doctor_commands.register(app)
+restore_commands.register(app)
 
 
 # Typer >= 0.29 vendors click privately; find its exception classes through public ones.

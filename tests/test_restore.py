@@ -1,0 +1,238 @@
+"""`restore` against the fake: round trip, idempotence, ambiguous writes, 429s, 420 limits.
+
+Everything runs in virtual time: the fake's clock is the client's, and sleeping advances it,
+so the write limit (1 POST per second, enforced by the fake) is checked without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from trakt_export.config import Settings, resolve
+from trakt_export.errors import TraktExportError
+from trakt_export.run.backup import run_backup
+from trakt_export.run.restore import RestoreResult, run_restore
+from trakt_export.run.restoreplan import KINDS
+from trakt_export.run.session import Options
+from trakt_fake import FakeTrakt, UserData, sample
+
+CLIENT = "test-client"
+NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+
+
+class VirtualClock:
+    def __init__(self) -> None:
+        self.now = NOW.timestamp()
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+        await asyncio.sleep(0)
+
+
+class World:
+    """The fake with a source account (`demo`) and an empty target (`fresh`)."""
+
+    def __init__(self, home: Path, tmp: Path, vip: bool = True) -> None:
+        self.clock = VirtualClock()
+        dataset = sample()
+        dataset.users["fresh"] = UserData(username="fresh", vip=vip)
+        self.fake = FakeTrakt(dataset, client_id=CLIENT, clock=self.clock)
+        self.home = home
+        self.tmp = tmp
+        self.backups = 0
+
+    def settings(self, user: str) -> Settings:
+        token = self.fake.issue_token(user, lifetime=10**9).access_token
+        return resolve(
+            env={
+                "TRAKT_EXPORT_HOME": str(self.home),
+                "TRAKT_EXPORT_CLIENT_ID": CLIENT,
+                "TRAKT_EXPORT_ACCESS_TOKEN": token,
+                "TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS": "2",
+            }
+        )
+
+    def options(self) -> Options:
+        return Options(
+            transport=self.fake.transport(),
+            clock=self.clock,
+            sleep=self.clock.sleep,
+            cache_mode="off",
+        )
+
+    def backup(self, user: str) -> Path:
+        self.backups += 1
+        target = self.tmp / f"backup-{user}-{self.backups}"
+        run_backup(
+            self.settings(user), Options(**{**vars_of(self.options()), "output": str(target)}), NOW
+        )
+        return target
+
+    def restore(self, directory: Path, user: str = "fresh", apply: bool = True) -> RestoreResult:
+        return run_restore(self.settings(user), self.options(), directory, apply, KINDS)
+
+    def posts(self, user: str = "fresh") -> list[Any]:
+        return [r for r in self.fake.writes.log if r.username == user]
+
+
+def vars_of(options: Options) -> dict[str, Any]:
+    return {name: getattr(options, name) for name in options.__slots__}
+
+
+@pytest.fixture
+def world(clean_env: Path, tmp_path: Path) -> World:
+    return World(clean_env, tmp_path)
+
+
+def _load(directory: Path, name: str) -> Any:
+    path = directory / name
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def _media(row: dict[str, Any]) -> tuple[str, int]:
+    return row["type"], row[row["type"]]["ids"]["trakt"]
+
+
+def restorable(directory: Path) -> dict[str, Any]:
+    """The content restore promises to bring back (ids, stamps Trakt sets, action aside)."""
+    plays = Counter(
+        (*_media(r), r["watched_at"][:16])
+        for n in ("history-movies.json", "history-episodes.json")
+        for r in _load(directory, n)
+    )
+    ratings = sorted(
+        (*_media(r), r["rating"], r["rated_at"])
+        for t in ("movies", "shows", "seasons", "episodes")
+        for r in _load(directory, f"ratings-{t}.json")
+    )
+    watchlist = [
+        (*_media(r), r["listed_at"], r["notes"]) for r in _load(directory, "watchlist.json")
+    ]
+    favorites = [(*_media(r), r["notes"]) for r in _load(directory, "favorites.json")]
+    collection = sorted(
+        (r["movie"]["ids"]["trakt"], r["collected_at"])
+        for r in _load(directory, "collection-movies.json")
+    )
+    hidden = {
+        s: sorted(
+            str(r.get("user", {}).get("ids", {}).get("slug"))
+            if r["type"] == "user"
+            else str(_media(r))
+            for r in _load(directory, f"hidden-{s}.json")
+        )
+        for s in ("calendar", "progress_watched", "dropped", "comments", "recommendations")
+    }
+    lists = []
+    for lst in _load(directory, "lists.json"):
+        slug = lst["ids"]["slug"]
+        items = [(*_media(r), r["notes"]) for r in _load(directory, f"list-{slug}.json")]
+        settings = {k: lst[k] for k in ("name", "description", "privacy", "sort_by", "sort_how")}
+        lists.append((settings, items))
+    return {
+        "plays": plays,
+        "ratings": ratings,
+        "watchlist": watchlist,
+        "favorites": favorites,
+        "collection": collection,
+        "hidden": hidden,
+        "lists": sorted(lists, key=lambda x: x[0]["name"]),
+    }
+
+
+def test_round_trip_of_the_sample_into_an_empty_account(world: World) -> None:
+    first = world.backup("demo")
+    before = restorable(first)
+    assert before["plays"] and before["lists"] and before["ratings"]
+    result = world.restore(first)
+    assert result.error is None, result.error
+    assert result.plan[0] == "Restore plan: the backup of demo into the account fresh"
+    assert restorable(world.backup("fresh")) == before
+    # Paced: no write ever met the fake's 1-per-second limit.
+    assert all(r.status != 429 for r in world.posts())
+    assert all(r.status in (201,) for r in world.posts())
+
+
+def test_dry_run_writes_nothing_and_second_apply_plans_and_writes_nothing(world: World) -> None:
+    first = world.backup("demo")
+    dry = world.restore(first, apply=False)
+    assert world.posts() == []
+    assert "history: 40 to add" in "\n".join(dry.plan)
+    world.restore(first)
+    writes = len(world.posts())
+    again = world.restore(first)
+    assert len(world.posts()) == writes, "a finished restore must write nothing"
+    assert sum(o.planned for o in again.outcomes.values()) == 0
+
+
+def test_partly_filled_account_gets_only_the_missing_plays(world: World) -> None:
+    first = world.backup("demo")
+    source = world.fake.dataset.users["demo"]
+    # The target already holds some of the plays (same film, same minute) and one extra one.
+    for watch in source.history[:10]:
+        world.fake.add_history("fresh", watch.item.trakt, watch.watched_at)
+    world.restore(first)
+    assert restorable(world.backup("fresh"))["plays"] == restorable(first)["plays"]
+
+
+def test_timeout_after_a_history_write_was_applied_is_reread_not_resent(world: World) -> None:
+    first = world.backup("demo")
+    world.fake.writes.cut_after(1, "timeout", "/sync/history")
+    result = world.restore(first)
+    assert result.error is None
+    assert restorable(world.backup("fresh"))["plays"] == restorable(first)["plays"]
+    history = [r for r in world.posts() if r.path == "/sync/history"]
+    assert len(history) == 1, "the applied batch must not be sent again"
+
+
+@pytest.mark.parametrize("kind", ["reset", "500"])
+def test_reset_or_5xx_after_write_then_complete_without_double(world: World, kind: str) -> None:
+    first = world.backup("demo")
+    world.fake.writes.cut_after(2, kind, "/sync/")
+    result = world.restore(first)
+    assert result.error is None
+    assert restorable(world.backup("fresh")) == restorable(first)
+
+
+def test_429_bursts_are_waited_out_and_resent(world: World) -> None:
+    first = world.backup("demo")
+    world.fake.writes.burst_429(3)
+    result = world.restore(first)
+    assert result.error is None
+    assert restorable(world.backup("fresh"))["plays"] == restorable(first)["plays"]
+
+
+def test_free_account_over_its_limits_exit_3_then_upgrade_completes(
+    clean_env: Path, tmp_path: Path
+) -> None:
+    world = World(clean_env, tmp_path, vip=False)
+    world.fake.writes.limits["watchlist"] = 2
+    world.fake.writes.limits["lists"] = 0
+    first = world.backup("demo")
+    result = world.restore(first)
+    assert result.error is not None and result.error.exit_code == 3
+    message = str(result.error)
+    assert "watchlist" in message and "lists" in message
+    assert restorable(world.backup("fresh"))["plays"] == restorable(first)["plays"]
+    world.fake.writes.upgrade("fresh")
+    again = world.restore(first)
+    assert again.error is None
+    assert restorable(world.backup("fresh")) == restorable(first)
+
+
+def test_damaged_backup_is_refused_with_exit_2(world: World) -> None:
+    first = world.backup("demo")
+    (first / "ratings-movies.json").write_text("[]\n")
+    with pytest.raises(TraktExportError) as caught:
+        world.restore(first)
+    assert caught.value.exit_code == 2
+    assert world.posts() == []

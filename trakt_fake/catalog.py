@@ -54,16 +54,17 @@ class Catalog:
             return None
         trakt = ids.get("trakt")
         if isinstance(trakt, int) and not isinstance(trakt, bool):
-            table: Mapping[int, Any] = {
+            tables: dict[str, Mapping[int, Any]] = {
                 "movie": self.films,
                 "show": self.shows,
                 "season": self.seasons,
                 "episode": self.episodes,
-            }[kind]
-            found = table.get(trakt)
+            }
+            found = tables[kind].get(trakt)
             if found is None and kind == "season" and trakt // 100 in self.shows:
+                # Seasons are derived (show id * 100 + number): any season of a known show.
                 found = Season(self.shows[trakt // 100], trakt % 100)
-            return found  # type: ignore[no-any-return]
+            return found
         for name in ("slug", "imdb", "tmdb", "tvdb"):
             value = ids.get(name)
             if value is not None:

@@ -490,8 +490,8 @@ class _Apply:
             stamp = ("shows", "dropped_at") if section == "dropped" else (key, "hidden_at")
             self._bump(stamp)
         for entry in _entries(body, "users"):
-            ids = entry.get("ids") if isinstance(entry.get("ids"), dict) else {}
-            slug = ids.get("slug") or entry.get("username")
+            ids = entry.get("ids")
+            slug = (ids.get("slug") if isinstance(ids, dict) else None) or entry.get("username")
             if not isinstance(slug, str) or section != "comments":
                 not_found["users"].append(entry)
             elif slug not in have:

@@ -24,7 +24,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--only",
                 metavar="KINDS",
-                help="Comma-separated: history,ratings,watchlist,collection,lists,favorites,hidden.",
+                help="Comma-separated kinds: history, ratings, watchlist, collection, lists, "
+                "favorites, hidden.",
             ),
         ] = None,
     ) -> None:

@@ -21,7 +21,7 @@ from trakt_export.run.backup import run_backup
 from trakt_export.run.restore import RestoreResult, run_restore
 from trakt_export.run.restoreplan import KINDS
 from trakt_export.run.session import Options
-from trakt_fake import FakeTrakt, UserData, sample
+from trakt_fake import Dataset, FakeTrakt, UserData, large, sample
 
 CLIENT = "test-client"
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -42,9 +42,11 @@ class VirtualClock:
 class World:
     """The fake with a source account (`demo`) and an empty target (`fresh`)."""
 
-    def __init__(self, home: Path, tmp: Path, vip: bool = True) -> None:
+    def __init__(
+        self, home: Path, tmp: Path, vip: bool = True, dataset: Dataset | None = None
+    ) -> None:
         self.clock = VirtualClock()
-        dataset = sample()
+        dataset = dataset or sample()
         dataset.users["fresh"] = UserData(username="fresh", vip=vip)
         self.fake = FakeTrakt(dataset, client_id=CLIENT, clock=self.clock)
         self.home = home
@@ -78,8 +80,14 @@ class World:
         )
         return target
 
-    def restore(self, directory: Path, user: str = "fresh", apply: bool = True) -> RestoreResult:
-        return run_restore(self.settings(user), self.options(), directory, apply, KINDS)
+    def restore(
+        self,
+        directory: Path,
+        user: str = "fresh",
+        apply: bool = True,
+        only: tuple[str, ...] = KINDS,
+    ) -> RestoreResult:
+        return run_restore(self.settings(user), self.options(), directory, apply, only)
 
     def posts(self, user: str = "fresh") -> list[Any]:
         return [r for r in self.fake.writes.log if r.username == user]
@@ -122,6 +130,11 @@ def restorable(directory: Path) -> dict[str, Any]:
     collection = sorted(
         (r["movie"]["ids"]["trakt"], r["collected_at"])
         for r in _load(directory, "collection-movies.json")
+    ) + sorted(
+        (r["show"]["ids"]["trakt"], s["number"], e["number"], e["collected_at"])
+        for r in _load(directory, "collection-shows.json")
+        for s in r["seasons"]
+        for e in s["episodes"]
     )
     hidden = {
         s: sorted(
@@ -236,3 +249,30 @@ def test_damaged_backup_is_refused_with_exit_2(world: World) -> None:
         world.restore(first)
     assert caught.value.exit_code == 2
     assert world.posts() == []
+
+
+def test_round_trip_of_shows_seasons_episodes_and_hidden_items(
+    clean_env: Path, tmp_path: Path
+) -> None:
+    world = World(clean_env, tmp_path, dataset=large())
+    big = world.fake.dataset.users["big-user"]
+    show = next(r.item for r in big.ratings if type(r.item).__name__ == "Show")
+    world.fake.hide("big-user", "calendar", show)
+    world.fake.hide("big-user", "dropped", show)
+    world.fake.hide("big-user", "comments", "some-troll")
+    first = world.backup("big-user")
+    before = restorable(first)
+    assert before["collection"] and any(len(c) == 4 for c in before["collection"])
+    result = world.restore(first)
+    assert result.error is None, result.error
+    after = restorable(world.backup("fresh"))
+    assert after == before
+    assert after["hidden"]["comments"] == ["some-troll"]
+
+
+def test_only_limits_the_kinds_written(world: World) -> None:
+    first = world.backup("demo")
+    world.restore(first, only=("ratings",))
+    assert {r.path for r in world.posts()} == {"/sync/ratings"}
+    after = restorable(world.backup("fresh"))
+    assert after["ratings"] == restorable(first)["ratings"] and not after["plays"]

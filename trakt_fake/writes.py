@@ -159,7 +159,8 @@ class Writes:
         if token is None:
             return unauthorized()
         user = self.fake._user(token.username)
-        route = self._route(path, user)
+        apply = _Apply(self, user)
+        route = self._route(path, user, apply)
         if route is None:
             return not_found()
         now = self.fake.clock()
@@ -179,6 +180,7 @@ class Writes:
             return error(400, "bad_request", "Request body must be a JSON object")
         try:
             response = route(body)
+            apply.finish()
         except Invalid as exc:
             response = error(422, "unprocessable_entity", str(exc))
         except _Limit as exc:
@@ -217,10 +219,9 @@ class Writes:
         )
 
     def _route(
-        self, path: str, user: UserData
+        self, path: str, user: UserData, apply: _Apply
     ) -> Callable[[dict[str, Any]], httpx.Response] | None:
         parts = path.strip("/").split("/")
-        apply = _Apply(self, user)
         if parts[0] == "sync" and len(parts) == 2:
             return {
                 "history": apply.history,
@@ -280,10 +281,16 @@ class _Apply:
         self.user = user
         self.catalog = writes.catalog
         self.now = datetime.fromtimestamp(self.fake.clock(), UTC)
+        self.pending: set[tuple[str, str]] = set()
 
     def _bump(self, *keys: tuple[str, str]) -> None:
-        known = activity_times(self.user)
-        self.fake._bump(self.user, *(k for k in keys if k in known))
+        self.pending.update(keys)  # moved once per request, in `finish`
+
+    def finish(self) -> None:
+        if self.pending:
+            known = activity_times(self.user)
+            self.fake._bump(self.user, *(k for k in sorted(self.pending) if k in known))
+        self.user.changed()
 
     def _free(self) -> bool:
         return not (self.user.vip)

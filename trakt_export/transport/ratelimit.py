@@ -261,13 +261,15 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         self.writes = writes  # Trakt's own budget for POST/PUT/DELETE: 1 per second
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        # Writes have their own budget at Trakt (1 per second), apart from the GET budget.
+        limiter = self.limiter
         if self.writes is not None and request.method not in ("GET", "HEAD"):
-            await self.writes.acquire()
-        await self.limiter.acquire()
+            limiter = self.writes
+        await limiter.acquire()
         if self.stats is not None:
             self.stats.requests += 1
         response = await self.inner.handle_async_request(request)
-        self.limiter.observe(response)
+        limiter.observe(response)
         return response
 
     async def aclose(self) -> None:

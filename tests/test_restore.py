@@ -21,7 +21,7 @@ from trakt_export.run.backup import run_backup
 from trakt_export.run.restore import RestoreResult, run_restore
 from trakt_export.run.restoreplan import KINDS
 from trakt_export.run.session import Options
-from trakt_fake import Dataset, FakeTrakt, UserData, large, sample
+from trakt_fake import Dataset, FakeTrakt, Show, UserData, large, sample
 
 CLIENT = "test-client"
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -256,7 +256,7 @@ def test_round_trip_of_shows_seasons_episodes_and_hidden_items(
 ) -> None:
     world = World(clean_env, tmp_path, dataset=large())
     big = world.fake.dataset.users["big-user"]
-    show = next(r.item for r in big.ratings if type(r.item).__name__ == "Show")
+    show = next(r.item for r in big.ratings if isinstance(r.item, Show))
     world.fake.hide("big-user", "calendar", show)
     world.fake.hide("big-user", "dropped", show)
     world.fake.hide("big-user", "comments", "some-troll")

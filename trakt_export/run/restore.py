@@ -317,7 +317,7 @@ class Writer:
                 continue  # nothing was handled; the limiter waits out Retry-After
             if status == 420:
                 limit = response.headers.get("X-Account-Limit", "?")
-                raise AccountLimitError(f"limit {limit}", "")
+                raise AccountLimitError(limit, "")
             if status >= 500:
                 raise Ambiguous(f"Trakt answered {status}")
             error = error_for_status(response)
@@ -350,7 +350,7 @@ class Writer:
                 todo = list(fresh.add)
                 continue
             except AccountLimitError as limit:
-                outcome.stopped = f"the free account's limit ({limit})"
+                outcome.stopped = f"over the free account's limit of {limit}"
                 outcome.unrestored += len(todo)
                 return
             self.journal.write(kind, path, batch)
@@ -449,7 +449,7 @@ async def _restore_lists(
                     ) from None
                 created = {"ids": {"trakt": fresh[index].target}}
             except AccountLimitError as limit:
-                outcome.stopped = f"the free account's limit of personal lists ({limit})"
+                outcome.stopped = f"over the free account's limit of {limit} personal lists"
                 outcome.unrestored += len(listed.plan.add) + 1
                 continue
             new_id = (created.get("ids") or {}).get("trakt") if isinstance(created, dict) else None

@@ -276,3 +276,16 @@ def test_only_limits_the_kinds_written(world: World) -> None:
     assert {r.path for r in world.posts()} == {"/sync/ratings"}
     after = restorable(world.backup("fresh"))
     assert after["ratings"] == restorable(first)["ratings"] and not after["plays"]
+
+
+def test_items_trakt_does_not_know_are_counted_in_a_warning_not_missing(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = world.backup("demo")
+    gone = world.fake.dataset.users["demo"].history[0].item.trakt
+    world.fake.writes.catalog.films.pop(gone)  # Trakt no longer matches this film
+    result = world.restore(first, only=("history",))
+    assert result.error is None, result.error
+    assert ("movies", gone) in result.outcomes["history"].not_found
+    assert "Trakt does not know 1 items" in caplog.text
+    assert all(w.item.trakt != gone for w in world.fake.dataset.users["fresh"].history)

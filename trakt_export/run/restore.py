@@ -119,6 +119,8 @@ class RestoreResult:
             what = "nothing to restore" if not planned else f"{plural(planned, 'item')} to add"
             return f"Dry run, nothing written ({what}; --apply writes it); {tail}"
         added = sum(o.added for o in self.outcomes.values())
+        if not planned:
+            return f"Nothing to restore: the account holds everything the backup can give; {tail}"
         return (
             f"Restored {plural(added, 'item')} in {plural(self.writes, 'write')}; every planned "
             f"item checked; {tail}"
@@ -274,7 +276,8 @@ def plan_lines(plan: Plan, source: str, target: str, only: tuple[str, ...]) -> l
             differs = sum(p.differs for p in parts)
         detail += f", {present} already there"
         if differs:
-            detail += f", {differs} differ and are left alone"
+            verb = "differs and is" if differs == 1 else "differ and are"
+            detail += f", {differs} {verb} left alone"
         for reason, count in gone.items():
             if count:
                 detail += f", {count} never restored ({reason})"
@@ -492,15 +495,15 @@ def _check(final: Plan, outcomes: dict[str, Outcome]) -> TraktExportError | None
                 outcome.kind,
                 len(outcome.not_found),
             )
-    if missing:
+    named = ", ".join(f"{k}: {o.unrestored} not restored ({o.stopped})" for k, o in stopped.items())
+    if missing:  # exit 4 wins over 3; the message names both
+        limits = f"; also {named}" if named else ""
         return NotRestoredError(
-            f"after the writes the account still lacks planned items ({', '.join(missing)}).",
+            f"after the writes the account still lacks planned items ({', '.join(missing)})"
+            f"{limits}.",
             "Run restore again: it writes only what is missing.",
         )
     if stopped:
-        named = ", ".join(
-            f"{k}: {o.unrestored} not restored ({o.stopped})" for k, o in stopped.items()
-        )
         return AccountLimitError(
             f"Trakt's account limits stopped part of the restore ({named}).",
             "Upgrade to VIP (https://trakt.tv/vip) or make room, then run restore again.",

@@ -25,10 +25,8 @@ HIDDEN_SECTIONS = (
 )
 # Files a backup holds that restore never writes, and why (the plan says so).
 NEVER = {
-    "comments": "comments would be posted publicly anew",
-    "notes": "notes are not written back",
-    "playback": "playback progress is not written back",
-    "profile, stats, settings": "account data Trakt derives or keeps itself",
+    "comments": "they would be posted publicly anew",
+    "notes, playback progress, profile, stats, settings": "not written back",
     "watched": "follows from the history plays",
 }
 EPOCH_MINUTE = "1970-01-01T00:00"

@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
     ) -> None:
-        """Write a backup back to your Trakt account: a plan first, then only what is missing."""
+        """Write a backup back to your Trakt account: only what it lacks (--apply)."""
         from trakt_export.cli.export import _finish, _options
         from trakt_export.run.restore import RestoreResult, parse_only, run_restore
 

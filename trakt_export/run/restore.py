@@ -20,11 +20,14 @@ import asyncio
 import dataclasses
 import json
 import logging
+import math
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +40,7 @@ from trakt_export.errors import (
     TraktExportError,
     TraktUnavailableError,
 )
-from trakt_export.progress import RunStats
+from trakt_export.progress import Observer, RunStats
 from trakt_export.run.backup import fetch_part, list_parts, plan
 from trakt_export.run.backupdir import read_manifest, verify
 from trakt_export.run.restoreplan import (
@@ -63,6 +66,8 @@ log = logging.getLogger(__name__)
 BATCH = 100  # items per write request (SPEC §1)
 REREADS = 5  # ambiguous writes of one kind before the run gives up (exit 4)
 MAX_429 = 30  # 429s in a row before the run gives up
+SETTLE_TRIES = 10  # reads after writes: seconds to wait for last_activities to catch up
+Sleep = Callable[[float], Awaitable[object]]
 JOURNAL = "restore-journal.jsonl"
 LIST_MAP = "restore-lists.json"
 READ_FILES = (
@@ -140,9 +145,17 @@ def read_backup(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return manifest, files
 
 
-async def read_account(api: TraktAPI) -> dict[str, Any]:
-    """The account's restorable listings, read as `backup` reads them (live)."""
-    await api.start()
+async def read_account(
+    api: TraktAPI, after: float | None = None, sleep: Sleep | None = None
+) -> dict[str, Any]:
+    """The account's restorable listings, read as `backup` reads them (live). After writes, the
+    read counts only once last_activities shows a time at or after the last acknowledged one
+    (`after`, Trakt's own clock): until then Trakt may still serve the state before it."""
+    for _ in range(SETTLE_TRIES):
+        await api.start()
+        if after is None or _epoch(api.activities.get("all")) >= after:
+            break
+        await (sleep or asyncio.sleep)(1.0)
     parts = [p for p in plan(api)[0] if p.file.startswith(READ_FILES)]
     fetched = await gather_all(fetch_part(api, p) for p in parts)
     files = {f.part.file: f.data for f in fetched if f.status is None}
@@ -151,6 +164,21 @@ async def read_account(api: TraktAPI) -> dict[str, Any]:
         more = await gather_all(fetch_part(api, p) for p in list_parts(api, lists))
         files |= {f.part.file: f.data for f in more if f.status is None}
     return files
+
+
+def _epoch(stamp: Any) -> float:
+    try:
+        return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return math.inf  # no stamp to compare: nothing to wait for
+
+
+def _answered_at(response: httpx.Response) -> float | None:
+    """When Trakt answered, by its own clock (the Date header, to the second)."""
+    try:
+        return parsedate_to_datetime(response.headers["Date"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 # ----- journal and list mapping -------------------------------------------------------------
@@ -295,10 +323,18 @@ def plan_lines(plan: Plan, source: str, target: str, only: tuple[str, ...]) -> l
 class Writer:
     """Sends one kind's batches; counts Trakt's answers; turns doubt into a re-read."""
 
-    def __init__(self, api: TraktAPI, journal: Journal) -> None:
+    def __init__(
+        self, api: TraktAPI, journal: Journal, observer: Observer, sleep: Sleep | None
+    ) -> None:
         self.api = api
         self.journal = journal
+        self.observer = observer
+        self.sleep = sleep
         self.writes = 0
+        self.acked: float | None = None  # Trakt's time of the last acknowledged write
+
+    async def reread(self) -> dict[str, Any]:
+        return await read_account(self.api, self.acked, self.sleep)
 
     async def post(self, path: str, body: Mapping[str, Any]) -> Any:
         """One write; its parsed answer. Raises Ambiguous when it may have been applied,
@@ -326,6 +362,9 @@ class Writer:
             error = error_for_status(response)
             if error is not None:
                 raise error
+            answered = _answered_at(response)
+            if answered is not None:
+                self.acked = max(self.acked or answered, answered)
             return decode_json(response)
         raise RateLimitError(
             f"Trakt kept answering 429 to the writes at {path}.", "Run restore again later."
@@ -337,6 +376,8 @@ class Writer:
         todo = list(first.add)
         path = first.path
         rereads = 0
+        progress = f"restore {kind}"
+        self.observer.start(progress, math.ceil(len(todo) / BATCH))
         while todo:
             batch = todo[:BATCH]
             try:
@@ -359,6 +400,7 @@ class Writer:
             self.journal.write(kind, path, batch)
             _count(answer, outcome)
             todo = todo[BATCH:]
+            self.observer.advance(progress)
 
 
 def _count(answer: Any, outcome: Outcome) -> None:
@@ -401,7 +443,7 @@ async def _restore(
             return RestoreResult(lines, False, outcomes, 0, stats, time.perf_counter() - started)
         for line in lines:
             log.debug("%s", line)
-        writer = Writer(api, journal)
+        writer = Writer(api, journal, options.observer, options.sleep)
         for kind in KINDS:
             if kind not in only or kind == "lists":
                 continue
@@ -410,7 +452,7 @@ async def _restore(
                     continue
 
                 async def replan(kind: str = kind, index: int = index) -> KindPlan:
-                    fresh = await read_account(api)
+                    fresh = await writer.reread()
                     again = make_plan(backup, fresh, (kind,), journal.plays(), {})
                     return again.kinds[kind][index]
 
@@ -419,7 +461,7 @@ async def _restore(
             await _restore_lists(api, writer, backup, plan, data_dir, target, outcomes["lists"])
         # Check every planned item is there now (journal aside: the account itself).
         final = make_plan(
-            backup, await read_account(api), only, Counter(), load_mapping(data_dir, target)
+            backup, await writer.reread(), only, Counter(), load_mapping(data_dir, target)
         )
         error = _check(final, outcomes)
         return RestoreResult(
@@ -444,7 +486,7 @@ async def _restore_lists(
             try:
                 created = await writer.post("/users/me/lists", listed.meta)
             except Ambiguous:
-                fresh = plan_lists(backup, await read_account(api), load_mapping(data_dir, target))
+                fresh = plan_lists(backup, await writer.reread(), load_mapping(data_dir, target))
                 if fresh[index].target is None:
                     raise TraktUnavailableError(
                         f"creating the list {listed.meta.get('name')!r} ended without an answer.",
@@ -465,7 +507,7 @@ async def _restore_lists(
             continue
 
         async def replan(index: int = index) -> KindPlan:
-            fresh = await read_account(api)
+            fresh = await writer.reread()
             return plan_lists(backup, fresh, load_mapping(data_dir, target))[index].plan
 
         await writer.send("lists", listed.plan, replan, outcome)

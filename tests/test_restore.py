@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from trakt_export.config import Settings, resolve
@@ -21,7 +22,7 @@ from trakt_export.run.backup import run_backup
 from trakt_export.run.restore import RestoreResult, run_restore
 from trakt_export.run.restoreplan import KINDS
 from trakt_export.run.session import Options
-from trakt_fake import Dataset, FakeTrakt, Show, UserData, large, sample
+from trakt_fake import Dataset, FakeTrakt, Show, UserData, large, reality, sample
 
 CLIENT = "test-client"
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -111,20 +112,25 @@ def _media(row: dict[str, Any]) -> tuple[str, int]:
     return row["type"], row[row["type"]]["ids"]["trakt"]
 
 
+def _known(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows whose media object Trakt still serves (a removed item cannot be restored)."""
+    return [r for r in rows if r.get(r["type"]) is not None]
+
+
 def restorable(directory: Path) -> dict[str, Any]:
     """The content restore promises to bring back (ids, stamps Trakt sets, action aside)."""
     plays = Counter(
         (*_media(r), r["watched_at"][:16])
         for n in ("history-movies.json", "history-episodes.json")
-        for r in _load(directory, n)
+        for r in _known(_load(directory, n))
     )
     ratings = sorted(
         (*_media(r), r["rating"], r["rated_at"])
         for t in ("movies", "shows", "seasons", "episodes")
-        for r in _load(directory, f"ratings-{t}.json")
+        for r in _known(_load(directory, f"ratings-{t}.json"))
     )
     watchlist = [
-        (*_media(r), r["listed_at"], r["notes"]) for r in _load(directory, "watchlist.json")
+        (*_media(r), r["listed_at"], r["notes"]) for r in _known(_load(directory, "watchlist.json"))
     ]
     favorites = [(*_media(r), r["notes"]) for r in _load(directory, "favorites.json")]
     collection = sorted(
@@ -289,3 +295,76 @@ def test_items_trakt_does_not_know_are_counted_in_a_warning_not_missing(
     assert ("movies", gone) in result.outcomes["history"].not_found
     assert "Trakt does not know 1 items" in caplog.text
     assert all(w.item.trakt != gone for w in world.fake.dataset.users["fresh"].history)
+
+
+def test_writes_acknowledged_but_missing_afterwards_exit_4_naming_them(world: World) -> None:
+    first = world.backup("demo")
+    fresh = world.fake.dataset.users["fresh"]
+
+    def lose_plays() -> None:  # Trakt acknowledged the write, then lost three of the plays
+        del fresh.history[:3]
+        fresh.changed()
+
+    # The prefix matches the two history reads before the write, too.
+    world.fake.faults.mutate_after(3, lose_plays, "/sync/history")
+    result = world.restore(first, only=("history", "ratings"))
+    assert result.error is not None and result.error.exit_code == 4
+    assert "history: 3" in str(result.error) and "ratings" not in str(result.error)
+    rerun = world.restore(first, only=("history", "ratings"))
+    assert rerun.error is None and rerun.outcomes["history"].added == 3
+
+
+def test_a_renamed_list_is_found_again_through_the_mapping_never_created_twice(
+    world: World,
+) -> None:
+    first = world.backup("demo")
+    world.restore(first, only=("lists",))
+    fresh = world.fake.dataset.users["fresh"]
+    assert len(fresh.lists) == 2
+    renamed = fresh.lists[0]
+    renamed.name, renamed.slug = "Renamed by hand", "renamed-by-hand"
+    lost = renamed.items.pop()
+    fresh.changed()
+    world.restore(first, only=("lists",))
+    assert len(fresh.lists) == 2, "a list was created twice"
+    assert lost.item in [entry.item for entry in renamed.items]
+
+
+def test_epoch_plays_go_back_as_unknown_and_removed_items_are_counted(
+    clean_env: Path, tmp_path: Path
+) -> None:
+    world = World(clean_env, tmp_path, dataset=reality())
+    first = world.backup("reality-user")
+    result = world.restore(first, only=("history", "ratings", "watchlist"))
+    assert result.error is None, result.error
+    history = next(line for line in result.plan if line.startswith("  history:"))
+    assert "never restored (removed from Trakt's catalogue" in history
+    sent = [
+        play["watched_at"]
+        for record in world.posts()
+        if record.path == "/sync/history"
+        for group in record.body.values()
+        for play in group
+    ]
+    assert "unknown" in sent
+    known = restorable(first)["plays"]
+    assert restorable(world.backup("fresh"))["plays"] == known
+
+
+def test_a_refused_connection_is_sent_again_it_never_reached_trakt(world: World) -> None:
+    first = world.backup("demo")
+    inner = world.fake.transport()
+    refused = [0]
+
+    class Refusing(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST" and refused[0] < 2:
+                refused[0] += 1
+                raise httpx.ConnectError("connection refused", request=request)
+            return await inner.handle_async_request(request)
+
+    options = world.options()
+    options.transport = Refusing()
+    result = run_restore(world.settings("fresh"), options, first, True, ("history",))
+    assert result.error is None and refused[0] == 2
+    assert restorable(world.backup("fresh"))["plays"] == restorable(first)["plays"]

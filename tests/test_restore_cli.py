@@ -86,11 +86,12 @@ def test_apply_with_only_and_report_counting_the_writes(
     )
     assert code == 0, err
     assert "Restored" in err and "every planned item checked" in err
+    assert "  history: 40 to add" in out and "  watchlist" not in out
     assert {r.path for r in served.writes.log} == {"/sync/history", "/sync/ratings"}
     endpoints = json.loads(report.read_text())["endpoints"]
     assert endpoints["/sync/history"]["requests"] == 1
     assert endpoints["/sync/ratings"]["requests"] == 1
-    code, out, err = invoke("restore", str(backup), "--apply", "--only", "history,ratings")
+    code, _, err = invoke("restore", str(backup), "--apply", "--only", "history,ratings")
     assert code == 0 and len(served.writes.log) == 2  # nothing more written
 
 

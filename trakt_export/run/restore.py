@@ -9,7 +9,9 @@ never blind, checked afterwards (SPEC §1 v2.2).
    ends; a 420 stops that kind (exit 3 at the end); an answer that may or may not have been
    applied (timeout, reset, 5xx) is followed by a fresh read and a new plan for that kind —
    never a blind resend. Acknowledged batches are journaled in the data dir (`restore-
-   journal.jsonl`): a play journaled counts as present even if a lagging read misses it.
+   journal.jsonl`, with Trakt's time of the answer): every read after writes — in this run or
+   a rerun — counts only once last_activities has reached that time, so a read that lags
+   behind a write never makes its items go twice.
    Lists created are mapped in `restore-lists.json`, so a rerun never creates one twice.
 5. The account is read again and every planned item checked (exit 4 naming what is missing).
 """
@@ -191,27 +193,29 @@ class Journal:
         self.path = data_dir / JOURNAL
         self.account = account
 
-    def plays(self) -> Counter[Any]:
-        counted: Counter[Any] = Counter()
+    def last_ack(self) -> float | None:
+        """Trakt's time of the last write acknowledged to this account, by any earlier run."""
         try:
             lines = self.path.read_text(encoding="utf-8").splitlines()
         except OSError:
-            return counted
+            return None
+        last: float | None = None
         for line in lines:
             try:
                 record = json.loads(line)
             except ValueError:
-                continue  # a line cut by a kill: that batch was not acknowledged yet
-            if record.get("account") == self.account and record.get("kind") == "history":
-                counted.update(tuple(k) for k in record.get("keys", []))
-        return counted
+                continue  # a line cut by a kill: that batch was never recorded as acknowledged
+            acked = record.get("acked") if isinstance(record, dict) else None
+            if record.get("account") == self.account and isinstance(acked, (int, float)):
+                last = acked if last is None else max(last, acked)
+        return last
 
-    def write(self, kind: str, path: str, entries: list[Entry]) -> None:
+    def write(self, kind: str, path: str, entries: list[Entry], acked: float | None) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         keys = [list(e.key) for e in entries]
-        line = json.dumps({"account": self.account, "kind": kind, "path": path, "keys": keys})
+        record = {"account": self.account, "kind": kind, "path": path, "acked": acked}
         with self.path.open("a", encoding="utf-8") as out:
-            out.write(line + "\n")
+            out.write(json.dumps(record | {"keys": keys}) + "\n")
             out.flush()
             os.fsync(out.fileno())
 
@@ -258,12 +262,11 @@ def make_plan(
     backup: Mapping[str, Any],
     account: Mapping[str, Any],
     only: tuple[str, ...],
-    journaled: Counter[Any],
     mapping: Mapping[str, int],
 ) -> Plan:
     kinds: dict[str, list[KindPlan]] = {}
     if "history" in only:
-        kinds["history"] = [plan_history(backup, account, journaled)]
+        kinds["history"] = [plan_history(backup, account)]
     if "ratings" in only:
         kinds["ratings"] = [plan_ratings(backup, account)]
     if "watchlist" in only:
@@ -324,9 +327,15 @@ class Writer:
     """Sends one kind's batches; counts Trakt's answers; turns doubt into a re-read."""
 
     def __init__(
-        self, api: TraktAPI, journal: Journal, observer: Observer, sleep: Sleep | None
+        self,
+        api: TraktAPI,
+        journal: Journal,
+        observer: Observer,
+        sleep: Sleep | None,
+        clock: Callable[[], float] | None,
     ) -> None:
         self.api = api
+        self.clock = clock or time.time
         self.journal = journal
         self.observer = observer
         self.sleep = sleep
@@ -362,9 +371,9 @@ class Writer:
             error = error_for_status(response)
             if error is not None:
                 raise error
-            answered = _answered_at(response)
-            if answered is not None:
-                self.acked = max(self.acked or answered, answered)
+            # Trakt's clock when it sends a Date (it always does), else ours.
+            answered = _answered_at(response) or self.clock()
+            self.acked = max(self.acked or answered, answered)
             return decode_json(response)
         raise RateLimitError(
             f"Trakt kept answering 429 to the writes at {path}.", "Run restore again later."
@@ -397,7 +406,7 @@ class Writer:
                 outcome.stopped = f"over the free account's limit of {limit}"
                 outcome.unrestored += len(todo)
                 return
-            self.journal.write(kind, path, batch)
+            self.journal.write(kind, path, batch, self.acked)
             _count(answer, outcome)
             todo = todo[BATCH:]
             self.observer.advance(progress)
@@ -433,17 +442,19 @@ async def _restore(
     manifest, backup = read_backup(directory)
     data_dir = settings.paths.data_dir
     async with connect(settings, options, stats) as api:
-        account = await read_account(api)
+        await api.start()
         target = api.account
         journal = Journal(data_dir, target)
-        plan = make_plan(backup, account, only, journal.plays(), load_mapping(data_dir, target))
+        # Writes an earlier run had acknowledged must show in this read (never resent).
+        account = await read_account(api, journal.last_ack(), options.sleep)
+        plan = make_plan(backup, account, only, load_mapping(data_dir, target))
         lines = plan_lines(plan, str(manifest.get("account") or "?"), target, only)
         outcomes = {k: Outcome(k, plan.count(k)) for k in KINDS if k in only}
         if not apply:
             return RestoreResult(lines, False, outcomes, 0, stats, time.perf_counter() - started)
         for line in lines:
             log.debug("%s", line)
-        writer = Writer(api, journal, options.observer, options.sleep)
+        writer = Writer(api, journal, options.observer, options.sleep, options.clock)
         for kind in KINDS:
             if kind not in only or kind == "lists":
                 continue
@@ -453,16 +464,14 @@ async def _restore(
 
                 async def replan(kind: str = kind, index: int = index) -> KindPlan:
                     fresh = await writer.reread()
-                    again = make_plan(backup, fresh, (kind,), journal.plays(), {})
+                    again = make_plan(backup, fresh, (kind,), {})
                     return again.kinds[kind][index]
 
                 await writer.send(kind, part, replan, outcomes[kind])
         if "lists" in only:
             await _restore_lists(api, writer, backup, plan, data_dir, target, outcomes["lists"])
-        # Check every planned item is there now (journal aside: the account itself).
-        final = make_plan(
-            backup, await writer.reread(), only, Counter(), load_mapping(data_dir, target)
-        )
+        # Check every planned item is there now.
+        final = make_plan(backup, await writer.reread(), only, load_mapping(data_dir, target))
         error = _check(final, outcomes)
         return RestoreResult(
             lines, True, outcomes, writer.writes, stats, time.perf_counter() - started, error

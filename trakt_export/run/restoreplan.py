@@ -100,12 +100,12 @@ def plays(files: Files) -> Counter[tuple[str, int, str]]:
     return counted
 
 
-def plan_history(backup: Files, account: Files, journaled: Counter[Any] | None = None) -> KindPlan:
-    """The plays the account lacks; journaled plays (acknowledged earlier) count as present,
-    so a read that lags behind a write never makes a play go twice."""
+def plan_history(backup: Files, account: Files) -> KindPlan:
+    """The plays the account lacks: per (type, id, minute), the backup's count minus the
+    account's (Trakt does not de-duplicate, so a play it has is never sent again)."""
     out = KindPlan("history", "/sync/history")
     want = plays(backup)
-    have = plays(account) | (journaled or Counter())
+    have = plays(account)
     for name in ("history-movies.json", "history-episodes.json"):
         out.unrestorable[GONE] += sum(media(r) is None for r in _rows(backup, name))
     for key, count in sorted(want.items()):

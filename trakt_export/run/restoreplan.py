@@ -5,6 +5,7 @@ Inputs are the backup's files and the account's current files, both as `backup` 
 Trakt id, `watched_at` to the minute); ratings, watchlist, favorites, hidden items and list
 items by (type, Trakt id); collected episodes by (show, season, number). An item whose media
 object Trakt serves as null (removed from its catalogue) has no id left and cannot be restored.
+`make_plan` gathers the kinds a run restores; `plan_lines` is the plan as printed.
 """
 
 from __future__ import annotations
@@ -311,3 +312,79 @@ def body_of(entries: Iterable[Entry]) -> dict[str, list[dict[str, Any]]]:
     for entry in entries:
         body.setdefault(entry.group, []).append(entry.body)
     return body
+
+
+# ----- the plan of a run -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Plan:
+    kinds: dict[str, list[KindPlan]]
+    lists: list[ListPlan]
+
+    def count(self, kind: str) -> int:
+        if kind == "lists":
+            return sum(len(lp.plan.add) for lp in self.lists)
+        return sum(len(p.add) for p in self.kinds.get(kind, []))
+
+
+def make_plan(
+    backup: Mapping[str, Any],
+    account: Mapping[str, Any],
+    only: tuple[str, ...],
+    mapping: Mapping[str, int],
+) -> Plan:
+    kinds: dict[str, list[KindPlan]] = {}
+    if "history" in only:
+        kinds["history"] = [plan_history(backup, account)]
+    if "ratings" in only:
+        kinds["ratings"] = [plan_ratings(backup, account)]
+    if "watchlist" in only:
+        rows = backup.get("watchlist.json") or []
+        kinds["watchlist"] = [
+            plan_listed("watchlist", "/sync/watchlist", rows, account.get("watchlist.json") or [])
+        ]
+    if "collection" in only:
+        kinds["collection"] = [plan_collection(backup, account)]
+    if "favorites" in only:
+        rows = backup.get("favorites.json") or []
+        kinds["favorites"] = [
+            plan_listed("favorites", "/sync/favorites", rows, account.get("favorites.json") or [])
+        ]
+    if "hidden" in only:
+        kinds["hidden"] = plan_hidden(backup, account)
+    lists = plan_lists(backup, account, mapping) if "lists" in only else []
+    return Plan(kinds, lists)
+
+
+def plan_lines(plan: Plan, source: str, target: str, only: tuple[str, ...]) -> list[str]:
+    lines = [f"Restore plan: the backup of {source} into the account {target}"]
+    for kind in KINDS:
+        if kind not in only:
+            continue
+        parts = plan.kinds.get(kind, [])
+        if kind == "lists":
+            create = sum(lp.target is None for lp in plan.lists)
+            items = plan.count("lists")
+            detail = f"{create} to create, {items} items to add"
+            present = sum(lp.plan.present for lp in plan.lists)
+            gone: Counter[str] = sum((lp.plan.unrestorable for lp in plan.lists), Counter())
+            differs = 0
+        else:
+            detail = f"{sum(len(p.add) for p in parts)} to add"
+            present = sum(p.present for p in parts)
+            gone = sum((p.unrestorable for p in parts), Counter())
+            differs = sum(p.differs for p in parts)
+        detail += f", {present} already there"
+        if differs:
+            verb = "differs and is" if differs == 1 else "differ and are"
+            detail += f", {differs} {verb} left alone"
+        for reason, count in gone.items():
+            if count:
+                detail += f", {count} never restored ({reason})"
+        if kind == "history":
+            detail += "; the play's action (scrobble, checkin, watch) is not restorable"
+        lines.append(f"  {kind}: {detail}")
+    never = "; ".join(f"{what} ({why})" for what, why in NEVER.items())
+    lines.append(f"  not restored: {never}")
+    return lines

@@ -22,7 +22,7 @@ from trakt_export.run.backup import run_backup
 from trakt_export.run.restore import RestoreResult, run_restore
 from trakt_export.run.restoreplan import KINDS
 from trakt_export.run.session import Options
-from trakt_fake import Dataset, FakeTrakt, Show, UserData, large, reality, sample
+from trakt_fake import Dataset, FakeTrakt, Show, UserData, large, reality, sample, sized
 
 CLIENT = "test-client"
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -368,3 +368,37 @@ def test_a_refused_connection_is_sent_again_it_never_reached_trakt(world: World)
     result = run_restore(world.settings("fresh"), options, first, True, ("history",))
     assert result.error is None and refused[0] == 2
     assert restorable(world.backup("fresh"))["plays"] == restorable(first)["plays"]
+
+
+class Killed(BaseException):
+    """The process dies (SIGKILL) at this point: nothing after it runs."""
+
+
+@pytest.mark.parametrize("journal", [True, False])
+def test_a_rerun_right_after_a_kill_waits_for_lagging_reads_never_doubling(
+    clean_env: Path, tmp_path: Path, journal: bool
+) -> None:
+    world = World(clean_env, tmp_path, dataset=sized(300, seed=1))
+    first = world.backup("bench")
+    world.fake.writes.lag = 5.0  # reads show the account before the writes for 5 s
+
+    async def dies_when_pacing(seconds: float) -> None:
+        if seconds >= 0.5:  # the write limiter holding the second history write
+            raise Killed
+        await world.clock.sleep(seconds)
+
+    options = world.options()
+    options.sleep = dies_when_pacing
+    with pytest.raises(Killed):
+        run_restore(world.settings("fresh"), options, first, True, ("history",))
+    fresh = world.fake.dataset.users["fresh"]
+    assert len(fresh.history) == 100  # the first batch was applied and acknowledged
+    if not journal:
+        (world.settings("fresh").paths.data_dir / "restore-journal.jsonl").unlink()
+    world.restore(first, only=("history",))
+    world.clock.now += 10  # let any lag pass
+    after = restorable(world.backup("fresh"))["plays"]
+    if journal:
+        assert after == restorable(first)["plays"]
+    else:  # the control: a lagging read believed blindly doubles the acknowledged plays
+        assert Counter(after.values())[2] == 100

@@ -365,7 +365,7 @@ class FakeTrakt(SocialMutations):
         elif not is_api:
             response = self._oauth(request)
         else:
-            with self.lock:
+            with self.lock, self.writes.reads(request.method):
                 response = self._api(request, path, token)
             response = self.faults.finish(path, response, authed)
             if response.status_code == 200 and self.faults.truncate():

@@ -17,15 +17,17 @@
 - `log` records every write request (user, path, status, parsed body, counts) for tests.
 - Fault knobs: `cut_after(n, kind)` applies the next n writes and then times out, resets the
   connection or answers 500 (the outcome is unknown to the client); `burst_429(n)` answers the
-  next n writes 429 without applying them.
+  next n writes 429 without applying them; `lag` seconds of stale reads after a write (GETs
+  answered from the account as it was before, stamps included: eventual consistency).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -71,6 +73,8 @@ class Writes:
         self._cuts: list[tuple[str, str]] = []  # (kind, path prefix)
         self._burst = 0
         self._guard = threading.Lock()
+        self.lag = 0.0  # seconds during which reads still show the account before a write
+        self._stale: dict[str, tuple[float, UserData]] = {}  # username -> (until, snapshot)
 
     # ----- knobs --------------------------------------------------------------------------
 
@@ -111,6 +115,35 @@ class Writes:
     def plays(self, username: str) -> list[Watch]:
         return list(self.fake._user(username).history)
 
+    @contextlib.contextmanager
+    def reads(self, method: str) -> Iterator[None]:
+        """With `lag`: a GET within `lag` seconds of a user's last write is answered from the
+        account as it was before the writes (stale reads, stamps included). Under the lock."""
+        now = self.fake.clock()
+        live = {n: snap for n, (until, snap) in self._stale.items() if now < until}
+        if method != "GET" or not live:
+            yield
+            return
+        users = self.fake.dataset.users
+        kept = {name: users[name] for name in live}
+        users.update(live)
+        try:
+            yield
+        finally:
+            users.update(kept)
+
+    def _before_write(self, user: UserData, now: float) -> UserData | None:
+        if self.lag <= 0:
+            return None
+        current = self._stale.get(user.username)
+        if current is not None and now < current[0]:
+            return current[1]  # reads stay at the state before the first write of the window
+        return _snapshot(user)
+
+    def _after_write(self, user: UserData, now: float, snapshot: UserData | None) -> None:
+        if snapshot is not None:
+            self._stale[user.username] = (now + self.lag, snapshot)
+
     # ----- the request ---------------------------------------------------------------------
 
     def handle(self, request: httpx.Request, path: str, token: Token | None) -> httpx.Response:
@@ -136,9 +169,11 @@ class Writes:
             return error(400, "bad_request", "Request body is not valid JSON")
         if not isinstance(body, dict):
             return error(400, "bad_request", "Request body must be a JSON object")
+        snapshot = self._before_write(user, now)
         try:
             response = route(body)
             apply.finish()
+            self._after_write(user, now, snapshot)
         except Invalid as exc:
             response = error(422, "unprocessable_entity", str(exc))
         except Limit as exc:
@@ -202,3 +237,19 @@ class Writes:
                 key = parts[3]
                 return lambda body: apply.list_items(key, body)
         return None
+
+
+def _snapshot(user: UserData) -> UserData:
+    """A copy of the user's records as they are now (records themselves are not mutated)."""
+    return replace(
+        user,
+        history=list(user.history),
+        ratings=list(user.ratings),
+        collection=list(user.collection),
+        watchlist=list(user.watchlist),
+        lists=[replace(lst, items=list(lst.items)) for lst in user.lists],
+        favorites=list(user.favorites),
+        hidden=list(user.hidden),
+        bumped=dict(user.bumped),
+        derived={},
+    )

@@ -133,8 +133,8 @@ async def _restore_lists(
     outcome: Outcome,
 ) -> None:
     for index, listed in enumerate(plan.lists):
-        if outcome.stopped:
-            outcome.unrestored += len(listed.plan.add)
+        if outcome.stopped:  # a 420 stops the kind: lists not created count as one item each
+            outcome.unrestored += len(listed.plan.add) + (listed.target is None)
             continue
         if listed.target is None:
             try:

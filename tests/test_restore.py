@@ -240,7 +240,11 @@ def test_free_account_over_its_limits_exit_3_then_upgrade_completes(
     result = world.restore(first)
     assert result.error is not None and result.error.exit_code == 3
     message = str(result.error)
-    assert "watchlist" in message and "lists" in message
+    # The watchlist's one batch passes the limit of 2 (nothing of it applied); both lists
+    # (8 + 1 items) cannot be created: 2 lists and their 9 items.
+    assert "watchlist: 6 not restored (over the free account's limit of 2)" in message
+    assert "lists: 11 not restored (over the free account's limit of 0 personal lists)" in message
+    assert result.outcomes["ratings"].stopped == ""
     assert restorable(world.backup("fresh"))["plays"] == restorable(first)["plays"]
     world.fake.writes.upgrade("fresh")
     again = world.restore(first)

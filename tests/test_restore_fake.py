@@ -142,6 +142,8 @@ def test_validation_412_400_422(fake: FakeTrakt, clock: Clock) -> None:
     clock.now += 1
     assert post(fake, "/users/me/lists", {"name": "x", "privacy": "secret"}).status_code == 422
     clock.now += 1
+    assert post(fake, "/users/me/lists", {"name": "x", "description": None}).status_code == 422
+    clock.now += 1
     assert post(fake, "/users/demo/lists", {"name": "not mine"}).status_code == 404
 
 

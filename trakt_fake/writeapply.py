@@ -349,9 +349,13 @@ class Apply:
         sort_by, sort_how = body.get("sort_by", "rank"), body.get("sort_how", "asc")
         if sort_by not in SORT_BY or sort_how not in ("asc", "desc"):
             raise Invalid("invalid sort_by or sort_how")
+        # createListRequestSchema: optional fields, but never null.
         description = body.get("description")
-        if description is not None and not isinstance(description, str):
+        if "description" in body and not isinstance(description, str):
             raise Invalid("description must be a string")
+        for flag in ("display_numbers", "allow_comments"):
+            if flag in body and not isinstance(body[flag], bool):
+                raise Invalid(f"{flag} must be a boolean")
         limit = self.limits["lists"]
         if self._free() and len(self.user.lists) >= limit:
             raise Limit(limit)

@@ -123,3 +123,11 @@ def test_free_account_limit_exit_3_names_what_was_not_restored(
     listed = len(served.dataset.users["demo"].watchlist)
     assert f"watchlist: {listed} not restored (over the free account's limit of 1)" in err, err
     assert "Restore plan" in out
+
+
+def test_quiet_hides_the_plan_only_with_apply(served: FakeTrakt, backup: Path) -> None:
+    code, out, _ = invoke("-q", "restore", str(backup), "--only", "favorites")
+    assert code == 0 and out.startswith("Restore plan")
+    code, out, err = invoke("-q", "restore", str(backup), "--apply", "--only", "favorites")
+    assert code == 0 and out == "" and err == ""
+    assert [r.path for r in served.writes.log] == ["/sync/favorites"]

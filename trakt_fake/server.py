@@ -74,6 +74,7 @@ from trakt_fake.shapes import (
 )
 from trakt_fake.social import extra_route
 from trakt_fake.stats import Seen, Stats
+from trakt_fake.writes import CUT, Writes
 
 JSON_TYPE = "application/json; charset=utf-8"
 DEFAULT_LIMIT = 100
@@ -140,6 +141,7 @@ class FakeTrakt(SocialMutations):
         self.stats = Stats()
         self.faults = Faults(lambda: self.clock())
         self.access = Access()  # Cloudflare 403, 420/423/426, dead app: see access.py
+        self.writes = Writes(self)  # POSTs, the write limit, 420 limits: see writes.py
         self.lock = threading.RLock()
         self._token_serial = 0
 
@@ -150,6 +152,8 @@ class FakeTrakt(SocialMutations):
         request.read()
         answer = self.answer_sync(request)
         if answer.drop:
+            if answer.response.extensions.get(CUT) == "timeout":
+                raise httpx.ReadTimeout("timed out waiting for the answer", request=request)
             raise httpx.RemoteProtocolError(
                 "peer closed connection without sending complete message body", request=request
             )
@@ -168,6 +172,8 @@ class FakeTrakt(SocialMutations):
         finally:
             self.stats.leave(status)
         if answer.drop:
+            if answer.response.extensions.get(CUT) == "timeout":
+                raise httpx.ReadTimeout("timed out waiting for the answer", request=request)
             raise httpx.RemoteProtocolError(
                 "peer closed connection without sending complete message body", request=request
             )
@@ -359,7 +365,7 @@ class FakeTrakt(SocialMutations):
         elif not is_api:
             response = self._oauth(request)
         else:
-            with self.lock:
+            with self.lock, self.writes.reads(request.method):
                 response = self._api(request, path, token)
             response = self.faults.finish(path, response, authed)
             if response.status_code == 200 and self.faults.truncate():
@@ -374,7 +380,7 @@ class FakeTrakt(SocialMutations):
         response.request = request
         for mutate in self.faults.due_mutations(path):
             mutate()
-        return _Answer(response, drop)
+        return _Answer(response, drop or CUT in response.extensions)
 
     @staticmethod
     def _early(early: Early) -> httpx.Response:
@@ -419,6 +425,8 @@ class FakeTrakt(SocialMutations):
             return self._unauthorized("The access token is invalid, expired or revoked")
         valid = token if isinstance(token, Token) else None
 
+        if request.method == "POST":
+            return self.writes.handle(request, path, valid)
         parts = path.strip("/").split("/")
         if parts[0] == "sync" and len(parts) >= 2:
             if valid is None:

@@ -20,6 +20,7 @@ from trakt_export.cli import cache as cache_commands
 from trakt_export.cli import config as config_commands
 from trakt_export.cli import doctor as doctor_commands
 from trakt_export.cli import export as export_commands
+from trakt_export.cli import restore as restore_commands
 from trakt_export.cli.console import STATE, configure_logging, error_lines, interrupted, say
 from trakt_export.output import silence_stdout
 from trakt_export.signals import install_terminate
@@ -146,6 +147,7 @@ app.add_typer(auth_commands.app, name="auth")
 app.add_typer(cache_commands.app, name="cache")
 app.add_typer(config_commands.app, name="config")
 doctor_commands.register(app)
+restore_commands.register(app)
 
 
 def whole_summaries(group: typer.Typer) -> None:

@@ -65,7 +65,12 @@ def build_client(
     from trakt_export.transport.cache import APICache, CacheTransport, cache_directory
     from trakt_export.transport.circuit import Circuit
     from trakt_export.transport.deadline import DeadlineTransport
-    from trakt_export.transport.ratelimit import TRAKT_BUDGET, RateLimiter, RateLimitTransport
+    from trakt_export.transport.ratelimit import (
+        TRAKT_BUDGET,
+        WRITE_LIMIT,
+        RateLimiter,
+        RateLimitTransport,
+    )
     from trakt_export.transport.retry import RetryPolicy, RetryTransport
 
     if cache_mode not in CACHE_MODES:
@@ -109,7 +114,8 @@ def build_client(
         store=BudgetStore(settings.paths.data_dir / BUDGET_FILE),
     )
     stack: httpx.AsyncBaseTransport = DeadlineTransport(inner, network.timeout_seconds)
-    stack = RateLimitTransport(stack, limiter, stats)
+    writes = RateLimiter(*WRITE_LIMIT, clock=limiter.clock, sleep=do_sleep, wall=wall)
+    stack = RateLimitTransport(stack, limiter, stats, writes)
     policy = RetryPolicy(
         max_attempts=network.max_attempts,
         max_backoff=network.max_backoff_seconds,

@@ -38,6 +38,8 @@ WINDOW_MARGIN = 0.01  # fraction of the window
 MOMENT = 1.0
 # Trakt's real GET budget per account (TRAKT-REALITY.md): more per window earns 429s.
 TRAKT_BUDGET = 500
+# Trakt's write limit (AUTHED_API_POST_LIMIT, TRAKT-REALITY.md "Writes"): 1 write per second.
+WRITE_LIMIT = (1, 1.0)
 
 
 class RateLimiter:
@@ -251,17 +253,23 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         inner: httpx.AsyncBaseTransport,
         limiter: RateLimiter,
         stats: RunStats | None = None,
+        writes: RateLimiter | None = None,
     ) -> None:
         self.inner = inner
         self.limiter = limiter
         self.stats = stats
+        self.writes = writes  # Trakt's own budget for POST/PUT/DELETE: 1 per second
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await self.limiter.acquire()
+        # Writes have their own budget at Trakt (1 per second), apart from the GET budget.
+        limiter = self.limiter
+        if self.writes is not None and request.method not in ("GET", "HEAD"):
+            limiter = self.writes
+        await limiter.acquire()
         if self.stats is not None:
             self.stats.requests += 1
         response = await self.inner.handle_async_request(request)
-        self.limiter.observe(response)
+        limiter.observe(response)
         return response
 
     async def aclose(self) -> None:

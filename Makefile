@@ -43,7 +43,10 @@ pytest: $(STAMP_DEV)
 test: lint typecheck pytest
 
 bench: $(STAMP_RUN)
-	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)" $(BIN)/python benchmarks/export_bench.py
+	@export PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)"; \
+	$(BIN)/python benchmarks/export_bench.py; exports=$$?; \
+	$(BIN)/python benchmarks/restore_bench.py; restore=$$?; \
+	exit $$((exports | restore))
 
 # Mutation testing, on demand (never in CI or `make test`): [tool.mutmut] in pyproject.toml says
 # which modules and which tests. One module at a time, one worker (shared machine), each within

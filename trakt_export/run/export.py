@@ -10,6 +10,10 @@
 
 `watchlist` is the same path with no enrichers. The run (lock, timer, metrics, loop) is
 lifecycle.py's; nothing is written unless every page arrived.
+
+A no-change token-mode run takes the shortcut of results.py: after the first round (activity
+stamps, settings) the stored text of the last full run answers, and only `deliver` runs again
+(so a deleted or edited file is written anew); the full run stores its text after delivering.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from trakt_export.letterboxd import rows as letterboxd
 from trakt_export.letterboxd.enrichers import DIRECTORS, REVIEW, TAGS, enrichers_for, run_steps
 from trakt_export.models import FilmData, Need
 from trakt_export.output import is_special, write_direct, write_parts, write_stdout
-from trakt_export.run.lifecycle import lifecycle
+from trakt_export.run.lifecycle import Run, lifecycle
+from trakt_export.run.results import Answered, Recorded, Result, replay, shortcut_for
 from trakt_export.run.session import Options
 from trakt_export.signals import checkpoint
 from trakt_export.transport.metrics import Metrics
@@ -107,18 +112,48 @@ def _deliver(
     return write_parts(target, parts, state_dir=settings.paths.data_dir / "outputs"), False
 
 
+def _answered(
+    settings: Settings, run: Run, answer: Answered, name: str, note: str = ""
+) -> ExportResult:
+    """The stored result answers the run: its warnings said again, its text delivered anew."""
+    result = answer.result
+    replay(result.warnings)
+    run.metrics.date_only_plays = result.date_only_plays
+    run.metrics.of(f"results/{name}").cache_hits += 1  # the summary's cache hits stay truthful
+    files, to_stdout = _deliver(settings, run.options, name, result.header, list(result.lines))
+    return ExportResult(result.rows, files, run.metrics, run.elapsed, to_stdout, note=note)
+
+
 def run_movies(settings: Settings, options: Options, since: str | None = None) -> ExportResult:
     """The `movies` command. `since` is `--since DATE|last` (history mode only; since.py)."""
     enrichers = enrichers_for(settings, since)  # choices checked before any request
     need = NEEDS[settings.export.mode]
     for enricher in enrichers:
         need |= enricher.need()
+    name = f"letterboxd-{settings.export.mode}.csv"
+    stamped = need.listings + (
+        ("comments/all/movies?include_replies=false",) if need.comments else ()
+    )
+    # `--since last` depends on its mark, which every run moves: no shortcut.
+    last = since is not None and since.strip().lower() == "last"
+    shortcut = (
+        None
+        if last
+        else shortcut_for(
+            settings, options, name, stamped, {"since": since}, people=need.people is not None
+        )
+    )
     with lifecycle(settings, options) as run:
-        data = run.read(lambda source: source.film_data(need))
-        zone, _ = choose_zone(settings.export.timezone, data.account_timezone)  # warns once
-        run.metrics.date_only_plays = letterboxd.date_only_plays(data.history)  # --report
-        rows = run_steps(enrichers, movie_rows(settings, data, zone), data, zone)
-        columns = {enricher.column(data) for enricher in enrichers}
+        try:
+            with Recorded() as said:
+                use = lambda source: source.film_data(need)  # noqa: E731
+                data = run.read(shortcut.reading(use) if shortcut else use)
+                zone, _ = choose_zone(settings.export.timezone, data.account_timezone)  # warns
+                run.metrics.date_only_plays = letterboxd.date_only_plays(data.history)  # report
+                rows = run_steps(enrichers, movie_rows(settings, data, zone), data, zone)
+                columns = {enricher.column(data) for enricher in enrichers}
+        except Answered as answer:
+            return _answered(settings, run, answer, name)
         del data  # the parsed events are not needed past this point: free them (peak memory)
         if not rows and any(enricher.filters for enricher in enrichers):
             return ExportResult(0, [], run.metrics, run.elapsed, nothing_new=True)
@@ -127,21 +162,32 @@ def run_movies(settings: Settings, options: Options, since: str | None = None) -
             rows, directors=DIRECTORS in columns, tags=TAGS in columns, review=REVIEW in columns
         )
         del rows
-        files, to_stdout = _deliver(
-            settings, run.options, f"letterboxd-{settings.export.mode}.csv", header, lines
-        )
+        kept = list(lines) if shortcut else []  # _deliver empties `lines`
+        files, to_stdout = _deliver(settings, run.options, name, header, lines)
         for enricher in enrichers:
             enricher.commit()  # the output is complete: e.g. advance the --since last mark
+        if shortcut:
+            plays = run.metrics.date_only_plays
+            shortcut.put(Result(header, kept, count, plays, tuple(said.lines)))
     return ExportResult(count, files, run.metrics, run.elapsed, to_stdout)
 
 
 def run_watchlist(settings: Settings, options: Options) -> ExportResult:
     """The `watchlist` command: the same path, no enrichers; films in rank order."""
+    name = "letterboxd-watchlist.csv"
+    need = NEEDS["watchlist"]
+    shortcut = shortcut_for(settings, options, name, need.listings, {})
     with lifecycle(settings, options) as run:
-        data = run.read(lambda source: source.film_data(NEEDS["watchlist"]))
+        try:
+            with Recorded() as said:
+                use = lambda source: source.film_data(need)  # noqa: E731
+                data = run.read(shortcut.reading(use) if shortcut else use)
+        except Answered as answer:
+            return _answered(settings, run, answer, name, WATCHLIST_NOTE)
         header, lines = letterboxd.watchlist_lines(data.watchlist)
         count = len(lines)  # before _deliver, which empties `lines` once the parts hold them
-        files, to_stdout = _deliver(
-            settings, run.options, "letterboxd-watchlist.csv", header, lines
-        )
+        kept = list(lines) if shortcut else []
+        files, to_stdout = _deliver(settings, run.options, name, header, lines)
+        if shortcut:
+            shortcut.put(Result(header, kept, count, 0, tuple(said.lines)))
     return ExportResult(count, files, run.metrics, run.elapsed, to_stdout, note=WATCHLIST_NOTE)

@@ -295,6 +295,10 @@ class TraktAPI:
         self._pool = asyncio.Semaphore(self.concurrency)
         self._observer = observer or NullObserver()
         self.routes: dict[str, Route] = {}  # endpoint name -> Route, see `Route`
+        # Called with the settings answer after a snapshot's first round (token mode), and
+        # whether the cache holds every listing asked for: it may raise to end the read there
+        # (run/results.py: a stored result the activity stamps vouch for answers the run).
+        self.after_round: Callable[[Mapping[str, Any], bool], None] | None = None
 
     @property
     def public(self) -> bool:
@@ -453,6 +457,9 @@ class TraktAPI:
                 assert isinstance(account, httpx.Response)
                 settings = self._begin(activities, account)
                 answered = self.clock()
+                if self.after_round is not None:
+                    cached = all(1 not in reads[e].pages for e in endpoints)
+                    self.after_round(settings, cached)
                 for e in endpoints:
                     if 1 not in reads[e].pages:  # cached: look it up with the known stamp
                         reads[e] = _Read(self, e, parsers.get(e), lookup=True)

@@ -8,6 +8,7 @@ served, i.e. pages decoded) and the `-v` debug records (one per page the cache a
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from trakt_export.config import Settings, resolve
+from trakt_export.run.backup import run_backup
 from trakt_export.run.export import ExportResult, run_movies, run_watchlist
 from trakt_export.run.session import Options
 from trakt_export.transport.client import CacheMode
@@ -328,3 +330,33 @@ def test_public_mode_and_the_zip_never_store_nor_answer(
         run_movies(settings, Options(output=str(out), transport=fake.transport(), clock=clock))
     assert out.exists()
     assert not (settings.paths.data_dir / "results").exists()
+
+
+def test_a_warm_backup_reads_the_profile_only_when_the_settings_user_changed(
+    clean_env: Path, tmp_path: Path, fake: FakeTrakt, clock: Clock
+) -> None:
+    settings = settings_for(clean_env, fake, TRAKT_EXPORT_CACHE_TTL_HOURS="validated=2")
+    profile = "GET /users/me"
+
+    def backup(name: str) -> dict[str, object]:
+        fake.stats.reset()
+        options = Options(output=str(tmp_path / name), transport=fake.transport(), clock=clock)
+        run_backup(settings, options, datetime(2030, 1, 1, tzinfo=UTC))
+        loaded = json.loads((tmp_path / name / "profile.json").read_text())
+        assert isinstance(loaded, dict)
+        return loaded
+
+    first = backup("one")
+    assert backup("two") == first
+    assert set(fake.stats.by_path) == ROUND | {"GET /users/me/stats"}  # SPEC §7: at most 3
+    user = fake.dataset.user(USER)
+    assert user is not None
+    user.name = "Someone Renamed"  # no activity stamp moves; the settings answer's user does
+    user.changed()
+    assert backup("three")["name"] == "Someone Renamed"
+    assert fake.stats.by_path[profile] == 1
+    backup("four")
+    assert profile not in fake.stats.by_path
+    clock.now += 2 * 3600 + 1  # past ttl_hours.validated: never trusted
+    assert backup("five")["name"] == "Someone Renamed"
+    assert fake.stats.by_path[profile] == 1

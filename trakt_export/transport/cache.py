@@ -214,7 +214,8 @@ class APICache:
     def _valid(self, entry: Mapping[str, Any], activity: Any) -> bool:
         stored = entry.get("activity")
         if stored is not None:
-            return bool(stored == activity)  # unchanged on Trakt: valid whatever its age
+            # unchanged on Trakt: valid up to its TTL (a vouched single read: ttl "validated")
+            return bool(stored == activity) and not self.expired(entry)
         return activity is None and not self.expired(entry)
 
     def save(

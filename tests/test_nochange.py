@@ -360,3 +360,27 @@ def test_a_warm_backup_reads_the_profile_only_when_the_settings_user_changed(
     clock.now += 2 * 3600 + 1  # past ttl_hours.validated: never trusted
     assert backup("five")["name"] == "Someone Renamed"
     assert fake.stats.by_path[profile] == 1
+
+
+def test_rendering_during_the_recheck_says_the_zone_warning_once(
+    clean_env: Path, tmp_path: Path, fake: FakeTrakt, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = fake.dataset.user(USER)
+    assert user is not None
+    user.timezone = "Not/AZone"
+    user.changed()
+    settings = settings_for(clean_env, fake)
+    caplog.set_level(logging.WARNING, logger="trakt_export")
+    films = sorted(fake.dataset.films)
+    # a change under the run: the CSV rendered during the re-check is dropped, rendered again
+    fake.faults.mutate_after(
+        1, lambda: fake.add_history(USER, films[0], datetime(2031, 5, 5, tzinfo=UTC)),
+        path_prefix="/sync/history/movies",
+    )  # fmt: skip
+    out = tmp_path / "diary.csv"
+    movies(settings, fake, clock, out)
+    zone = [r for r in caplog.records if "not a known IANA zone" in r.getMessage()]
+    assert len(zone) == 1
+    assert fake.stats.by_path["GET /sync/last_activities"] >= 3  # round, re-check, re-check
+    fake.faults.clear()
+    assert out.read_bytes() == fresh(tmp_path, fake, clock, "zone")

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.schema import errors
 from trakt_export.config import Settings, resolve
 from trakt_export.run.backup import run_backup
 from trakt_export.run.export import ExportResult, run_movies, run_watchlist
+from trakt_export.run.report import build_report
 from trakt_export.run.session import Options
 from trakt_export.transport.client import CacheMode
 from trakt_fake import FakeTrakt, edge, reality
@@ -384,3 +386,17 @@ def test_rendering_during_the_recheck_says_the_zone_warning_once(
     assert fake.stats.by_path["GET /sync/last_activities"] >= 3  # round, re-check, re-check
     fake.faults.clear()
     assert out.read_bytes() == fresh(tmp_path, fake, clock, "zone")
+
+
+def test_the_report_of_an_answered_run_is_valid_and_truthful(
+    clean_env: Path, tmp_path: Path, fake: FakeTrakt, clock: Clock
+) -> None:
+    settings = settings_for(clean_env, fake)
+    out = tmp_path / "diary.csv"
+    cold = movies(settings, fake, clock, out)
+    warm = movies(settings, fake, clock, out)
+    document = build_report("movies", 0, 0.0, 1.0, warm.stats)
+    schema = json.loads((Path(__file__).parent / "report_schema.json").read_text())
+    assert errors(document, schema) == []
+    assert document["totals"]["requests"] == 2 and document["totals"]["cache_hits"] == 1
+    assert document["totals"]["date_only_plays"] == cold.stats.date_only_plays

@@ -194,10 +194,11 @@ def test_heavy_tv_account_within_the_real_budget_and_incremental(clean_env: Path
     assert episodes == len(played) and episodes > 6000
     assert len(list(first.directory.glob("list-*.json"))) == len(user.lists) == 30
     assert fake.stats.by_path["GET /sync/watched/shows"] == 3  # 300 shows, 100 per page
-    # Nothing changed: last_activities + settings + the unstamped profile and stats.
+    # Nothing changed: last_activities + settings + the unstamped stats (the profile rides on
+    # the settings answer's user object).
     fake.stats.reset()
     run_backup(settings, options(fake.transport(), clock, output="two"), NOW)
-    assert fake.stats.total == 2 + 2
+    assert fake.stats.total == 2 + 1
     assert snapshot(first.directory).keys() == snapshot(Path("two")).keys()
 
 
@@ -209,13 +210,13 @@ def test_lists_are_read_again_only_when_the_lists_stamp_changes(
     fake.add_comment("edge-user", fake.dataset.films[12], "new")  # not a lists change
     backup(fake, settings, tmp_path / "two")
     assert not [p for p in fake.stats.by_path if p.startswith("GET /users/me/lists")]
-    assert fake.stats.total == 4 + 1 + 1  # + comments + the consistency re-check (SPEC §4)
+    assert fake.stats.total == 3 + 1 + 1  # + comments + the consistency re-check (SPEC §4)
     fake.add_list("edge-user", "Fresh one")
     fake.stats.reset()
     three = backup(fake, settings, tmp_path / "three")
     lists = [p for p in fake.stats.by_path if p.startswith("GET /users/me/lists")]
     count = len(fake.dataset.users["edge-user"].lists)
-    assert len(lists) == 1 + count and fake.stats.total == 4 + 1 + count + 1
+    assert len(lists) == 1 + count and fake.stats.total == 3 + 1 + count + 1
     assert load(three, "list-fresh-one.json") == []
 
 

@@ -5,12 +5,16 @@ and cache as the exports. Token mode reads `/sync`, `/users/me` and `/users/hidd
 `/users/NAME` (what the profile makes public). An endpoint the account may not read
 (401/403/404/426) gets no file, a manifest entry saying why and one warning. Listings are cached
 under their last_activities stamps, so a repeat backup with nothing changed costs
-last_activities + settings + the unstamped single reads (profile, stats). Where the files go:
+last_activities + settings + stats (SPEC §7: at most 3). The profile rides on the settings
+answer, whose `user` object is the account's full profile: the cached profile is used while
+that object is unchanged, for up to `ttl_hours.validated`. Stats carry no stamp of their own and
+hold counts (followers…) that move without any activity: always read live. Where the files go:
 `run/backupdir.py`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -190,11 +194,28 @@ def list_parts(api: TraktAPI, lists: Any) -> list[Part]:
     return parts
 
 
-async def fetch_part(api: TraktAPI, part: Part, strict: bool = False) -> Fetched:
+def vouch_of(account: Any) -> str | None:
+    """The settings answer's `user` object as a stamp (a digest): the profile is that object,
+    so while it is unchanged the cached profile is too (None: no such object, read live)."""
+    user = account.get("user") if isinstance(account, dict) else None
+    if not isinstance(user, dict):
+        return None
+    canonical = json.dumps(user, sort_keys=True, ensure_ascii=False)
+    return "settings.user:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def fetch_part(
+    api: TraktAPI, part: Part, strict: bool = False, vouch: str | None = None
+) -> Fetched:
     try:
         if not part.paged:
             path, _, query = part.path.partition("?")
-            response = await api.get(path, dict(parse_qsl(query)))
+            # Vouched (the profile, token mode): cached under the stamp `vouch`, validated TTL.
+            hint = None
+            if vouch is not None:
+                hint = {"kind": "sync", "account": api.account, "activity": vouch}
+                hint["ttl"] = "validated"
+            response = await api.get(path, dict(parse_qsl(query)), hint)
             return Fetched(part, decode_json(response))
         api.routes[part.path] = Route(part.path, part.keys, part.cap)
         listing = await api.listing(part.path)
@@ -233,8 +254,13 @@ async def fetch_backup(
             log.warning("%s not backed up: %s.", notes.file, reason)
             first.append(Fetched(notes, status=426, reason=reason))
 
+        vouch = vouch_of(account)
+
         def each(chosen: list[Part]) -> list[Coroutine[Any, Any, Fetched]]:
-            return [fetch_part(api, p) for p in chosen]
+            return [
+                fetch_part(api, p, vouch=vouch if p.file == "profile.json" else None)
+                for p in chosen
+            ]
 
         fetched = first + await gather_all(each(parts))
         lists = next(f for f in fetched if f.part.file == "lists.json")

@@ -295,6 +295,16 @@ class TraktAPI:
         self._pool = asyncio.Semaphore(self.concurrency)
         self._observer = observer or NullObserver()
         self.routes: dict[str, Route] = {}  # endpoint name -> Route, see `Route`
+        # Called with the settings answer after a snapshot's first round (token mode), and
+        # whether the cache holds every listing asked for: it may raise to end the read there
+        # (run/results.py: a stored result the activity stamps vouch for answers the run).
+        self.after_round: Callable[[Mapping[str, Any], bool], None] | None = None
+        # Called once, in a worker thread, with the listings read while the consistency
+        # re-check (token mode) is in flight: the caller may prepare its output meanwhile (off
+        # the path after the last page). A re-read brings new Listing objects, so the caller
+        # knows by identity whether what it prepared still stands.
+        self.while_checking: Callable[[Mapping[str, Listing]], None] | None = None
+        self.settings: Mapping[str, Any] | None = None  # the settings answer (token mode)
 
     @property
     def public(self) -> bool:
@@ -347,6 +357,7 @@ class TraktAPI:
         if not isinstance(activities, Mapping) or not isinstance(settings, Mapping):
             raise MalformedDataError("Trakt sent unexpected last_activities/settings data.")
         self.activities = activities
+        self.settings = settings
         user = settings.get("user")
         ids = user.get("ids") if isinstance(user, Mapping) else None
         slug = ids.get("slug") if isinstance(ids, Mapping) else None
@@ -453,6 +464,9 @@ class TraktAPI:
                 assert isinstance(account, httpx.Response)
                 settings = self._begin(activities, account)
                 answered = self.clock()
+                if self.after_round is not None:
+                    cached = all(1 not in reads[e].pages for e in endpoints)
+                    self.after_round(settings, cached)
                 for e in endpoints:
                     if 1 not in reads[e].pages:  # cached: look it up with the known stamp
                         reads[e] = _Read(self, e, parsers.get(e), lookup=True)
@@ -505,7 +519,19 @@ class TraktAPI:
         async def changed() -> list[str]:
             if not any(read.live for read in reads.values()):
                 return []  # all from the cache: committed together, consistent by construction
-            return await self._changed(reads, parsers, heads)
+            prepare, self.while_checking = self.while_checking, None
+            if prepare is None or self.public:
+                return await self._changed(reads, parsers, heads)
+            listings = {e: read.listing for e, read in reads.items() if read.listing is not None}
+
+            async def prepared() -> list[str]:
+                await asyncio.to_thread(prepare, listings)
+                return []
+
+            # The re-check's request goes out first (tasks start in order), then the caller's
+            # CPU work runs in a thread while it is in flight.
+            moved, _ = await gather_all([self._changed(reads, parsers, heads), prepared()])
+            return moved
 
         async def reread(endpoints: list[str]) -> None:
             for endpoint in endpoints:

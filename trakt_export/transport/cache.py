@@ -214,7 +214,10 @@ class APICache:
     def _valid(self, entry: Mapping[str, Any], activity: Any) -> bool:
         stored = entry.get("activity")
         if stored is not None:
-            return bool(stored == activity)  # unchanged on Trakt: valid whatever its age
+            # unchanged on Trakt: valid whatever its age, but a single read vouched for by
+            # another answer (ttl "validated": the backup's profile) lives up to that TTL
+            fresh = entry.get("ttl") != "validated" or not self.expired(entry)
+            return bool(stored == activity) and fresh
         return activity is None and not self.expired(entry)
 
     def save(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,10 @@ from trakt_fake import FakeTrakt, edge
 # The fake is a package of the checkout, not of the wheel: subprocesses (`python -m trakt_fake`)
 # find it through PYTHONPATH, as `make demo` and `make bench` do.
 REPO = Path(__file__).resolve().parent.parent
+# `make mutants` runs this suite from mutmut's copy of the tree (`mutants/`). A test that starts
+# a process there would run the installed, unmutated command (and the checkout's tools): such
+# tests are skipped under mutmut, which judges mutants by the in-process tests alone.
+UNDER_MUTMUT = REPO.name == "mutants"
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])]
 )
@@ -104,3 +109,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture(autouse=True)
+def no_processes_under_mutmut(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not UNDER_MUTMUT:
+        return
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        pytest.skip("starts a process: not judged under mutmut")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)

@@ -15,15 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from trakt_export.run.backup import HIDDEN_SECTIONS  # the sections a backup holds
+
 KINDS = ("history", "ratings", "watchlist", "collection", "lists", "favorites", "hidden")
-HIDDEN_SECTIONS = (
-    "calendar",
-    "progress_watched",
-    "progress_collected",
-    "recommendations",
-    "comments",
-    "dropped",
-)
 # Files a backup holds that restore never writes, and why (the plan says so).
 NEVER = {
     "comments": "they would be posted publicly anew",

@@ -26,7 +26,7 @@ from trakt_export.errors import (
     UsageError,
 )
 from trakt_export.progress import NullObserver, Observer, RunStats
-from trakt_export.transport.retry import ATTEMPTS, PARSED_JSON
+from trakt_export.transport.extensions import ATTEMPTS, PARSED_JSON
 
 if TYPE_CHECKING:
     from trakt_export.transport.metrics import Metrics
@@ -65,8 +65,9 @@ def build_client(
     from trakt_export.transport.cache import APICache, CacheTransport, cache_directory
     from trakt_export.transport.circuit import Circuit
     from trakt_export.transport.deadline import DeadlineTransport
+    from trakt_export.transport.policy import RetryPolicy
     from trakt_export.transport.ratelimit import TRAKT_BUDGET, RateLimiter, RateLimitTransport
-    from trakt_export.transport.retry import RetryPolicy, RetryTransport
+    from trakt_export.transport.retry import RetryTransport
 
     if cache_mode not in CACHE_MODES:
         raise ValueError(f"cache_mode must be one of {CACHE_MODES}, not {cache_mode!r}")
@@ -117,12 +118,14 @@ def build_client(
         initial_backoff=network.initial_backoff_seconds,
         backoff_factor=network.backoff_factor,
         max_wait=network.max_wait_seconds,
+        max_retry=network.max_retry_seconds,
     )
     stack = RetryTransport(
         stack,
         policy,
         sleep=do_sleep,
         wall=wall,
+        clock=clock or time.monotonic,
         observer=observer,
         stats=stats,
         circuit=Circuit(network.failure_threshold),

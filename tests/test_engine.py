@@ -33,6 +33,7 @@ from trakt_export.run.session import Options
 from trakt_export.sources.api import PAGE_LIMIT, TraktAPI
 from trakt_export.transport.cache import CacheFigures
 from trakt_export.transport.client import build_client
+from trakt_export.transport.extensions import FROM_CACHE, HINT, from_cache
 from trakt_fake import Dataset, FakeTrakt, edge, large, sized
 
 CLIENT = "test-client"
@@ -532,13 +533,13 @@ async def test_a_hit_says_so_and_keeps_the_pagination_headers(clean_env: Path) -
                 await http.get(
                     "/users/big-user/history/movies",
                     params={"page": 2, "limit": 250},
-                    extensions={"trakt_export": hint},
+                    extensions={HINT: hint},
                 )
             )
     live, hit = responses
     assert fake.stats.total == 1
-    assert "from_cache" not in live.extensions
-    assert hit.extensions["from_cache"] is True
+    assert not from_cache(live)
+    assert hit.extensions[FROM_CACHE] is True
     assert hit.content == live.content
     for name in ("X-Pagination-Page", "X-Pagination-Page-Count", "X-Pagination-Item-Count"):
         assert hit.headers[name] == live.headers[name]

@@ -32,8 +32,9 @@ from trakt_export.errors import (
     TraktUnavailableError,
 )
 from trakt_export.progress import RunStats
-from trakt_export.transport.cache import HINT, APICache, cache_directory
+from trakt_export.transport.cache import APICache, cache_directory
 from trakt_export.transport.client import build_client, error_for_status
+from trakt_export.transport.extensions import HINT, from_cache
 from trakt_fake import FakeTrakt, edge
 from trakt_fake.oauth import oauth_state
 
@@ -347,7 +348,7 @@ async def fetch(
         ) as http:
             kind = extensions[HINT]["kind"]  # the key is the URL: one path per kind
             answer = await http.get(f"/users/me/{kind}", extensions=extensions)
-            out.append(bool(answer.extensions.get("from_cache")))
+            out.append(from_cache(answer))
     return out
 
 

@@ -1,7 +1,7 @@
 """The on-disk response cache (diskcache): lookup rules, hit/miss counters, stats, prune, clear.
 
-Only GET 200 responses of requests carrying a hint in `request.extensions["trakt_export"]`
-(`kind`, `account`, `activity`) are stored. An entry with an activity stamp is valid while the
+Only GET 200 responses of requests carrying a cache hint (`extensions.HINT`, a `CacheHint`:
+`kind`, `account`, `activity`) are stored. An entry with an activity stamp is valid while the
 stamp is unchanged, whatever its age; one without lives for its kind's TTL.
 
 Listing pages (hints carrying `listing` and a `snapshot.Stage`) are stored under the stage's
@@ -27,6 +27,7 @@ import diskcache
 import httpx
 
 from trakt_export.progress import RunStats
+from trakt_export.transport.extensions import DEFERRED, FROM_CACHE, HINT, CacheHint, hint_of
 from trakt_export.transport.stage import Stage
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HINT = "trakt_export"
+__all__ = ["HINT", "APICache", "CacheFigures", "CacheTransport", "KindFigures", "cache_directory"]
+
 DEFAULT_TTL_HOURS = 24.0
 # Headers that describe the wire, not the data: the stored body is already decoded.
 _DROP_HEADERS = frozenset(
@@ -60,7 +62,6 @@ class CacheFigures(KindFigures):
 _COUNTER = "counter"  # counter keys are tuples (_COUNTER, kind, "hits"|"misses")
 _LISTING = "listing"  # listing records: (_LISTING, account, listing) -> token, activity, ...
 _SEEN = "seen"  # (_SEEN, listing): some account has a record for this listing
-DEFERRED = "trakt_export_deferred"  # a probe's answer: the cache holds this listing
 MAX_PENDING = 8  # stores queued for the writer thread at most: bodies never pile up
 FIGURES = ("entries", "size_bytes", "hits", "misses", "hit_rate", "expired")
 
@@ -176,7 +177,7 @@ class APICache:
     # ----- entries -------------------------------------------------------------------------
 
     @staticmethod
-    def key(request: httpx.Request, hint: Mapping[str, Any]) -> str:
+    def key(request: httpx.Request, hint: CacheHint) -> str:
         url = request.url
         query = "&".join(f"{k}={v}" for k, v in sorted(url.params.multi_items()))
         return f"{hint.get('account', '')}|{url.host}{url.path}?{query}"
@@ -188,7 +189,7 @@ class APICache:
         ttl = self.ttl_seconds(str(entry.get("ttl") or entry["kind"]))
         return self.now() - float(entry["stored_at"]) > ttl
 
-    def lookup(self, request: httpx.Request, hint: Mapping[str, Any]) -> httpx.Response | None:
+    def lookup(self, request: httpx.Request, hint: CacheHint) -> httpx.Response | None:
         """The cached response if still valid; counts a hit or a miss for the hint's kind."""
         kind = str(hint.get("kind", "sync"))
         entry = self.store.get(self.key(request, hint))
@@ -207,7 +208,7 @@ class APICache:
             headers=list(entry["headers"]),
             content=bytes(entry["body"]),
             request=request,
-            extensions={"from_cache": True},
+            extensions={FROM_CACHE: True},
         )
 
     def _valid(self, entry: Mapping[str, Any], activity: Any) -> bool:
@@ -216,9 +217,7 @@ class APICache:
             return bool(stored == activity)  # unchanged on Trakt: valid whatever its age
         return activity is None and not self.expired(entry)
 
-    def save(
-        self, request: httpx.Request, hint: Mapping[str, Any], response: httpx.Response
-    ) -> None:
+    def save(self, request: httpx.Request, hint: CacheHint, response: httpx.Response) -> None:
         self.put(self.key(request, hint), entry_of(hint, response, self.now()))
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
@@ -249,7 +248,7 @@ class APICache:
         return activity is None and age <= self.ttl_seconds(str(record.get("kind", "sync")))
 
     def lookup_page(
-        self, request: httpx.Request, hint: Mapping[str, Any], record: Mapping[str, Any] | None
+        self, request: httpx.Request, hint: CacheHint, record: Mapping[str, Any] | None
     ) -> httpx.Response | None:
         """A listing page from the committed snapshot `record`; counts a hit or a miss."""
         kind = str(hint.get("kind", "sync"))
@@ -341,7 +340,7 @@ class APICache:
         return count
 
 
-def entry_of(hint: Mapping[str, Any], response: httpx.Response, now: float) -> dict[str, Any]:
+def entry_of(hint: CacheHint, response: httpx.Response, now: float) -> dict[str, Any]:
     """What the cache keeps of a response: status, data headers, the decoded body."""
     headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _DROP_HEADERS]
     return {
@@ -392,8 +391,8 @@ class CacheTransport(httpx.AsyncBaseTransport):
         self._records: dict[tuple[str, str], dict[str, Any] | None] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        hint = request.extensions.get(HINT)
-        if request.method != "GET" or not isinstance(hint, Mapping) or self.mode == "off":
+        hint = hint_of(request)
+        if request.method != "GET" or hint is None or self.mode == "off":
             return await self.inner.handle_async_request(request)
         stage = hint.get("stage")
         listing = hint.get("listing")
@@ -416,7 +415,7 @@ class CacheTransport(httpx.AsyncBaseTransport):
         return hit
 
     async def _listing_page(
-        self, request: httpx.Request, hint: Mapping[str, Any], stage: Stage, listing: str
+        self, request: httpx.Request, hint: CacheHint, stage: Stage, listing: str
     ) -> httpx.Response:
         kind = str(hint.get("kind", "sync"))
         if self.mode == "use" and hint.get("probe"):
@@ -443,7 +442,7 @@ class CacheTransport(httpx.AsyncBaseTransport):
         self,
         put: Callable[[str, dict[str, Any]], None],
         key: str,
-        hint: Mapping[str, Any],
+        hint: CacheHint,
         response: httpx.Response,
         keep_on_cancel: bool = False,
     ) -> None:

@@ -625,7 +625,7 @@ def test_directors_are_cached_as_people_for_a_week(clean_env: Path) -> None:
 
 
 def test_prune_drops_only_expired_entries_and_clear_drops_everything(clean_env: Path) -> None:
-    from trakt_export.transport.cache import APICache
+    from trakt_export.transport.cache import APICache, entry_of
 
     clock = VirtualClock()
     fake = make_fake(edge(), clock)
@@ -635,7 +635,7 @@ def test_prune_drops_only_expired_entries_and_clear_drops_everything(clean_env: 
     total = cache.stats()["entries"]
     assert cache.prune() == 0
     clock.now += 25 * 3600
-    cache.store.set("keep-me-not", {"kind": "people", "stored_at": clock.now, "body": b"x"})
+    cache.put("keep-me-not", entry_of({"kind": "people"}, httpx.Response(200, json=[]), clock.now))
     assert cache.prune() == total
     assert cache.stats()["entries"] == 1
     assert cache.clear() == 1

@@ -39,7 +39,7 @@ from trakt_export.sources.api import TraktAPI
 from trakt_export.transport.backoff import STRATEGIES
 from trakt_export.transport.circuit import CircuitOpen
 from trakt_export.transport.client import build_client
-from trakt_export.transport.policy import Outcome, Retry, RetryPolicy, decide
+from trakt_export.transport.policy import GiveUp, Outcome, Retry, RetryPolicy, decide
 from trakt_fake import FakeTrakt, edge, sized
 
 
@@ -586,3 +586,23 @@ def test_the_cli_gives_up_at_max_retry_seconds_naming_when_to_retry(
         r"Try again after \d\d:\d\d UTC \(or raise \[network\] max_retry_seconds\)\.", lines[1]
     )
     assert not list(tmp_path.glob("*.csv"))
+
+
+@pytest.mark.parametrize(
+    ("attempt", "elapsed", "outcome", "expected"),
+    [
+        (1, 0.0, Outcome(None), GiveUp("final")),  # an error of our own: never again
+        (1, 0.0, Outcome("HTTP 503", 601.0), GiveUp("too_long", 601.0)),  # > max_wait at once
+        (5, 0.0, Outcome("HTTP 503", 601.0), GiveUp("too_long", 601.0)),  # ...even on the last
+        (5, 0.0, Outcome("HTTP 503", 1.0), GiveUp("attempts", 1.0)),  # max_attempts tries
+        (4, 800.0, Outcome("HTTP 503", 100.0), Retry(100.0)),  # ends exactly at the bound
+        (4, 800.5, Outcome("HTTP 503", 100.0), GiveUp("time", 100.0)),  # would end past it
+        (4, 0.0, Outcome("HTTP 503", 600.0), Retry(600.0)),  # exactly max_wait is waited
+        (2, 0.0, Outcome("timeout (ReadTimeout)"), Retry(1.0)),  # ours: 1 x 2^(2-1), draw 0.5
+        (2, 899.5, Outcome("timeout (ReadTimeout)"), GiveUp("time", 1.0)),
+    ],
+)
+def test_the_one_decision(
+    attempt: int, elapsed: float, outcome: Outcome, expected: Retry | GiveUp
+) -> None:
+    assert decide(RetryPolicy(), attempt, elapsed, outcome, 0.5) == expected

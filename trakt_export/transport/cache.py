@@ -8,6 +8,10 @@ Listing pages (hints carrying `listing` and a `snapshot.Stage`) are stored under
 token, invisible to lookups, until the listing passed its checks: `commit_stage` then writes the
 listing's record (token, activity stamp, time), which is what lookups go through; a dropped
 stage's pages are deleted. A record vouched by an activity stamp lives `ttl_hours.validated`.
+
+The disk itself is `cachestore.SafeStore`'s (damage never fails a run). Every entry and record
+carries a seal, a checksum with its key: one that does not match, or a body that is not JSON,
+is a damaged entry, dropped and read as a miss, never served nor blamed on Trakt.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ def test_defaults_and_home_moves_every_path(clean_env: Path) -> None:
     settings = resolve()
     assert settings.export.mode == "aggregated"
     assert settings.network.concurrency == 8
+    assert settings.network.max_retry_seconds == 900.0  # SPEC §2 v2.2
     assert settings.cache.ttl_hours == {
         "sync": 24.0,
         "settings": 24.0,
@@ -63,6 +64,7 @@ def test_env_types_and_ttl_table(clean_env: Path) -> None:
         **os.environ,
         "TRAKT_EXPORT_CACHE_ENABLED": "false",
         "TRAKT_EXPORT_NETWORK_WINDOW_SECONDS": "60",
+        "TRAKT_EXPORT_NETWORK_MAX_RETRY_SECONDS": "120.5",
         "TRAKT_EXPORT_CACHE_TTL_HOURS": "sync=1, people=2.5",
         "TRAKT_EXPORT_CACHE_DIR": str(clean_env / "elsewhere"),
         "TRAKT_EXPORT_ACCESS_TOKEN": "tok",
@@ -70,6 +72,7 @@ def test_env_types_and_ttl_table(clean_env: Path) -> None:
     settings = resolve(env=env)
     assert settings.cache.enabled is False
     assert settings.network.window_seconds == 60.0
+    assert settings.network.max_retry_seconds == 120.5
     assert settings.cache.ttl_hours == {
         "sync": 1.0,
         "settings": 24.0,
@@ -106,6 +109,15 @@ def test_env_types_and_ttl_table(clean_env: Path) -> None:
         ("[network]\nconcurrency = 0\n", r"^\[network\] concurrency = 0 is not valid .*least 1\.$"),
         ("[cache]\nttl_hours = { films = 1 }\n", r"^\[cache\] ttl_hours = .*unknown kind 'films'"),
         ("[export]\ndirectors = 'yes'\n", r"^\[export\] directors = 'yes' is not valid"),
+        (
+            "[network]\nmax_retry_seconds = 0\n",
+            r"^\[network\] max_retry_seconds = 0\.0 is not valid \(in {file}\): "
+            r"must be more than 0\.$",
+        ),
+        (
+            "[network]\nmax_retry_seconds = 'long'\n",
+            r"^\[network\] max_retry_seconds must be a number, not 'long' \(in {file}\)\.$",
+        ),
     ],
 )
 def test_bad_config_is_one_line_naming_key_and_file(

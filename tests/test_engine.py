@@ -27,12 +27,13 @@ from trakt_export.errors import (
     TraktUnavailableError,
     UsageError,
 )
-from trakt_export.progress import RunStats
 from trakt_export.run.export import run_movies
 from trakt_export.run.session import Options
 from trakt_export.sources.api import PAGE_LIMIT, TraktAPI
 from trakt_export.transport.cache import CacheFigures
 from trakt_export.transport.client import build_client
+from trakt_export.transport.extensions import FROM_CACHE, HINT, from_cache
+from trakt_export.transport.metrics import Metrics
 from trakt_fake import Dataset, FakeTrakt, edge, large, sized
 
 CLIENT = "test-client"
@@ -197,11 +198,11 @@ async def test_a_503_is_retried_and_reported(clean_env: Path) -> None:
     fake = make_fake(edge(), clock)
     token = fake.issue_token("edge-user").access_token
     fake.faults.fail_next(2, 503)
-    stats, observer = RunStats(), Retries()
+    stats, observer = Metrics(), Retries()
     async with build_client(
         settings_for(clean_env, token),
         transport=fake.transport(),
-        stats=stats,
+        metrics=stats,
         observer=observer,
         sleep=clock.sleep,
         clock=clock,
@@ -226,11 +227,11 @@ async def test_other_4xx_are_never_retried(
     fake = make_fake(edge(), clock)
     token = "not-a-token" if status == 401 else fake.issue_token("edge-user").access_token
     path = "/sync/history/movies" if status == 401 else "/users/nobody-here/history/movies"
-    stats = RunStats()
+    stats = Metrics()
     async with build_client(
         settings_for(clean_env, token),
         transport=fake.transport(),
-        stats=stats,
+        metrics=stats,
         sleep=clock.sleep,
         clock=clock,
     ) as http:
@@ -534,13 +535,13 @@ async def test_a_hit_says_so_and_keeps_the_pagination_headers(clean_env: Path) -
                 await http.get(
                     "/users/big-user/history/movies",
                     params={"page": 2, "limit": 250},
-                    extensions={"trakt_export": hint},
+                    extensions={HINT: hint},
                 )
             )
     live, hit = responses
     assert fake.stats.total == 1
-    assert "from_cache" not in live.extensions
-    assert hit.extensions["from_cache"] is True
+    assert not from_cache(live)
+    assert hit.extensions[FROM_CACHE] is True
     assert hit.content == live.content
     for name in ("X-Pagination-Page", "X-Pagination-Page-Count", "X-Pagination-Item-Count"):
         assert hit.headers[name] == live.headers[name]
@@ -626,7 +627,7 @@ def test_directors_are_cached_as_people_for_a_week(clean_env: Path) -> None:
 
 
 def test_prune_drops_only_expired_entries_and_clear_drops_everything(clean_env: Path) -> None:
-    from trakt_export.transport.cache import APICache
+    from trakt_export.transport.cache import APICache, entry_of
 
     clock = VirtualClock()
     fake = make_fake(edge(), clock)
@@ -636,7 +637,7 @@ def test_prune_drops_only_expired_entries_and_clear_drops_everything(clean_env: 
     total = cache.stats()["entries"]
     assert cache.prune() == 0
     clock.now += 25 * 3600
-    cache.store.set("keep-me-not", {"kind": "people", "stored_at": clock.now, "body": b"x"})
+    cache.put("keep-me-not", entry_of({"kind": "people"}, httpx.Response(200, json=[]), clock.now))
     assert cache.prune() == total
     assert cache.stats()["entries"] == 1
     assert cache.clear() == 1

@@ -31,9 +31,10 @@ from trakt_export.errors import (
     RateLimitError,
     TraktUnavailableError,
 )
-from trakt_export.progress import RunStats
-from trakt_export.transport.cache import HINT, APICache, cache_directory
+from trakt_export.transport.cache import APICache, cache_directory
 from trakt_export.transport.client import build_client, error_for_status
+from trakt_export.transport.extensions import HINT, from_cache
+from trakt_export.transport.metrics import Metrics
 from trakt_fake import FakeTrakt, edge
 from trakt_fake.oauth import oauth_state
 
@@ -98,11 +99,11 @@ async def send(
     clock: Clock,
     method: str = "GET",
     path: str = "/sync/history/movies",
-    stats: RunStats | None = None,
+    metrics: Metrics | None = None,
     **kwargs: Any,
 ) -> httpx.Response:
     async with build_client(
-        settings, transport=net, cache_mode="off", sleep=clock.sleep, clock=clock, stats=stats
+        settings, transport=net, cache_mode="off", sleep=clock.sleep, clock=clock, metrics=metrics
     ) as http:
         return await http.request(method, path, **kwargs)
 
@@ -142,8 +143,8 @@ async def test_idempotent_methods_are_retried(clean_env: Path, method: str) -> N
 async def test_permanent_statuses_are_tried_once(clean_env: Path, code: int) -> None:
     clock = Clock()
     net = Scripted(clock, status(code))
-    stats = RunStats()
-    answer = await send(settings_for(clean_env), net, clock, stats=stats)
+    stats = Metrics()
+    answer = await send(settings_for(clean_env), net, clock, metrics=stats)
     assert answer.status_code == code
     assert len(net.sent) == stats.requests == 1
     assert stats.retries == 0 and clock.sleeps == []
@@ -155,13 +156,13 @@ async def test_transient_statuses_are_retried_up_to_max_attempts(
 ) -> None:
     clock = Clock()
     net = Scripted(clock, status(code))
-    stats = RunStats()
+    stats = Metrics()
     settings = settings_for(clean_env, TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="4")
     if code == 429:
         with pytest.raises(RateLimitError, match=r"kept answering 429 .*\(4 tries at GET /sync"):
-            await send(settings, net, clock, stats=stats)
+            await send(settings, net, clock, metrics=stats)
     else:
-        answer = await send(settings, net, clock, stats=stats)
+        answer = await send(settings, net, clock, metrics=stats)
         assert answer.status_code == code
         failure = error_for_status(answer)
         assert failure is not None and f"({code} at GET /sync" in failure.message
@@ -347,7 +348,7 @@ async def fetch(
         ) as http:
             kind = extensions[HINT]["kind"]  # the key is the URL: one path per kind
             answer = await http.get(f"/users/me/{kind}", extensions=extensions)
-            out.append(bool(answer.extensions.get("from_cache")))
+            out.append(from_cache(answer))
     return out
 
 
@@ -724,10 +725,10 @@ async def test_query_order_is_one_entry_and_the_wire_encoding_is_not_kept(
     headers = {"content-encoding": "gzip", "content-type": "application/json", "X-Page": "1"}
     net = Scripted(clock, lambda request: httpx.Response(200, content=body, headers=headers))
     settings = settings_for(clean_env)
-    stats = RunStats()
+    stats = Metrics()
     for query in ("?a=1&b=2", "?b=2&a=1"):
         async with build_client(
-            settings, transport=net, cache_mode="use", sleep=clock.sleep, clock=clock, stats=stats
+            settings, transport=net, cache_mode="use", sleep=clock.sleep, clock=clock, metrics=stats
         ) as http:
             answer = await http.get(f"/users/me/sync{query}", extensions=hinted("sync"))
             assert answer.json() == [{"title": "cached"}]

@@ -4,6 +4,7 @@ the real stack (retry -> limiter -> deadline) against the fake Trakt, in virtual
 from __future__ import annotations
 
 import random
+import re
 import socket
 import time
 from pathlib import Path
@@ -13,7 +14,6 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tenacity import RetryCallState
 
 from tests.test_auth import SECRET, save_login
 from tests.test_engine import (
@@ -32,13 +32,14 @@ from trakt_export.errors import (
     TraktExportError,
     TraktUnavailableError,
 )
-from trakt_export.progress import RunStats
 from trakt_export.run.export import run_movies
 from trakt_export.run.session import Options
 from trakt_export.sources.api import TraktAPI
-from trakt_export.transport.backoff import STRATEGIES, backoff_wait
+from trakt_export.transport.backoff import STRATEGIES
 from trakt_export.transport.circuit import CircuitOpen
 from trakt_export.transport.client import build_client
+from trakt_export.transport.metrics import Metrics
+from trakt_export.transport.policy import GiveUp, Outcome, Retry, RetryPolicy, decide
 from trakt_fake import FakeTrakt, edge, sized
 
 
@@ -50,13 +51,13 @@ async def get(
     params: dict[str, Any] | None = None,
     observer: Retries | None = None,
     **env: str,
-) -> tuple[httpx.Response, RunStats]:
-    stats = RunStats()
+) -> tuple[httpx.Response, Metrics]:
+    stats = Metrics()
     token = fake.issue_token("edge-user").access_token
     async with build_client(
         settings_for(home, token, **env),
         transport=fake.transport(),
-        stats=stats,
+        metrics=stats,
         observer=observer,
         sleep=clock.sleep,
         clock=clock,
@@ -229,12 +230,6 @@ def envelope(strategy: str, initial: float, factor: float, n: int) -> float:
     return initial
 
 
-def state(attempt: int) -> RetryCallState:
-    retry_state = RetryCallState(None, None, (), {})  # type: ignore[arg-type]
-    retry_state.attempt_number = attempt
-    return retry_state
-
-
 @given(
     strategy=st.sampled_from(STRATEGIES),
     initial=st.floats(0, 30),
@@ -246,9 +241,19 @@ def state(attempt: int) -> RetryCallState:
 def test_waits_are_within_the_cap_and_the_strategys_envelope(
     strategy: str, initial: float, factor: float, cap: float, n: int, seed: int
 ) -> None:
-    wait = backoff_wait(strategy, initial, factor, cap, random.Random(seed))
+    policy = RetryPolicy(
+        max_attempts=n + 1,
+        backoff_strategy=strategy,
+        initial_backoff=initial,
+        backoff_factor=factor,
+        max_backoff=cap,
+        max_retry=10**9,
+    )
+    rng = random.Random(seed)
+    decisions = [decide(policy, n, 0.0, Outcome("HTTP 503"), rng.random()) for _ in range(50)]
+    draws = [d.after for d in decisions if isinstance(d, Retry)]
+    assert len(draws) == 50
     bound = min(envelope(strategy, initial, factor, n), cap)
-    draws = [wait(state(n)) for _ in range(50)]
     assert all(0 <= w <= bound * (1 + 1e-9) for w in draws)
     # full jitter: the whole [0, bound] is used, not a fixed point of it
     if bound > 1e-6:  # (below that, uniform draws are rounding noise)
@@ -418,3 +423,186 @@ def test_the_cli_against_a_dead_server_is_two_lines_and_exit_4_in_bounded_time(
     assert len(lines) == 2 and "Traceback" not in done.stderr
     assert lines[0].startswith("Error: could not reach Trakt at http://127.0.0.1:")
     assert lines[1].startswith("Stopped after 5 network failures in a row")
+
+
+# ----- bounded by time as well as by tries (SPEC §2 max_retry_seconds) ------------------------
+
+
+def unavailable(retry_after: str, sent: list[float], clock: VirtualClock) -> httpx.MockTransport:
+    """A server that keeps answering 503 with Retry-After, noting when each try arrived."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(clock.now)
+        return httpx.Response(503, headers={"Retry-After": retry_after}, json={})
+
+    return httpx.MockTransport(handler)
+
+
+async def test_503s_with_retry_after_stop_at_max_retry_seconds_not_max_attempts(
+    clean_env: Path,
+) -> None:
+    clock = VirtualClock()
+    sent: list[float] = []
+    observer = Retries()
+    settings = settings_for(clean_env, "tok", TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="100")
+    assert settings.network.max_retry_seconds == 900  # the default bound
+    async with build_client(
+        settings,
+        transport=unavailable("120", sent, clock),
+        observer=observer,
+        sleep=clock.sleep,
+        clock=clock,
+        cache_mode="off",
+    ) as http:
+        with pytest.raises(TraktUnavailableError) as caught:
+            await TraktAPI(http, user=None, concurrency=1).get("/sync/last_activities")
+    # a try every 120 s as asked; the 8th answer's wait would end at 960 s > 900: give up then
+    assert [t - START for t in sent] == [120.0 * n for n in range(8)]
+    assert clock.now - START == 840.0  # never waited past the bound, nor slept for nothing
+    assert len(observer.calls) == 7
+    assert caught.value.exit_code == 4
+    assert caught.value.message == (
+        "Trakt kept failing at GET /sync/last_activities (HTTP 503; 8 tries in 840 s); "
+        "waiting 120 s more would pass max_retry_seconds (900)."
+    )
+    # START + 840 + 120 s = 22:29:20 UTC
+    assert caught.value.hint == "Try again after 22:29 UTC (or raise [network] max_retry_seconds)."
+
+
+@pytest.mark.parametrize(("bound", "tries"), [("100", 2), ("130", 3), ("359", 6), ("360", 7)])
+async def test_the_time_bound_counts_every_wait(clean_env: Path, bound: str, tries: int) -> None:
+    """A wait that would end past the bound gives up before waiting: with 60 s between tries,
+    100 s allow 2 tries (a third would start at 120 s), 130 s three; a wait ending exactly at
+    the bound is still waited."""
+    clock = VirtualClock()
+    sent: list[float] = []
+    settings = settings_for(
+        clean_env,
+        "tok",
+        TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="100",
+        TRAKT_EXPORT_NETWORK_MAX_RETRY_SECONDS=bound,
+    )
+    async with build_client(
+        settings,
+        transport=unavailable("60", sent, clock),
+        sleep=clock.sleep,
+        clock=clock,
+        cache_mode="off",
+    ) as http:
+        with pytest.raises(TraktUnavailableError, match=rf"max_retry_seconds \({bound}\)"):
+            await http.get("/sync/last_activities")
+    assert len(sent) == tries
+    assert clock.now - START == 60.0 * (tries - 1) <= float(bound)
+
+
+async def test_our_own_backoff_is_bounded_by_time_too(clean_env: Path) -> None:
+    """No Retry-After: our own waits count as well (constant 10 s waits, full jitter)."""
+    clock = VirtualClock()
+    sent: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(clock.now)
+        raise httpx.ConnectError("refused", request=request)
+
+    settings = settings_for(
+        clean_env,
+        "tok",
+        TRAKT_EXPORT_NETWORK_MAX_ATTEMPTS="1000",
+        TRAKT_EXPORT_NETWORK_FAILURE_THRESHOLD="1000",
+        TRAKT_EXPORT_NETWORK_BACKOFF="constant",
+        TRAKT_EXPORT_NETWORK_INITIAL_BACKOFF_SECONDS="10",
+        TRAKT_EXPORT_NETWORK_MAX_RETRY_SECONDS="300",
+    )
+    async with build_client(
+        settings,
+        transport=httpx.MockTransport(handler),
+        sleep=clock.sleep,
+        clock=clock,
+        cache_mode="off",
+    ) as http:
+        with pytest.raises(TraktUnavailableError) as caught:
+            await http.get("/sync/last_activities")
+    assert clock.now - START <= 300
+    assert len(sent) > 30  # ~60 tries of 5 s on average: bounded by time, not by the 1000 tries
+    assert "(ConnectError: refused; " in caught.value.message
+    assert caught.value.hint is not None and caught.value.hint.startswith("Try again after ")
+
+
+def test_the_cli_gives_up_at_max_retry_seconds_naming_when_to_retry(
+    clean_env: Path, tmp_path: Path
+) -> None:
+    """Through the CLI against a real loopback server that keeps answering 503 with
+    Retry-After 120: with max_retry_seconds 60 the first wait would pass the bound, so the run
+    stops at once (nothing really waits): exit 4, two lines, the time to retry."""
+    import http.server
+    import threading
+
+    from typer.testing import CliRunner
+
+    from trakt_export.cli.app import app
+
+    class Unavailable(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"error":"service_unavailable"}'
+            self.send_response(503)
+            self.send_header("Retry-After", "120")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            return None  # a request cancelled by the run's failure: a broken pipe, not news
+
+    server = Server(("127.0.0.1", 0), Unavailable)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    env = {
+        "TRAKT_EXPORT_CLIENT_ID": CLIENT,
+        "TRAKT_EXPORT_ACCESS_TOKEN": "tok",
+        "TRAKT_EXPORT_API_URL": f"http://127.0.0.1:{server.server_address[1]}",
+        "TRAKT_EXPORT_NETWORK_MAX_RETRY_SECONDS": "60",
+    }
+    try:
+        started = time.monotonic()
+        done = CliRunner().invoke(app, ["movies"], env=env)
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert took < 10
+    assert done.exit_code == 4, done.output
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("Error: Trakt kept failing at GET /")  # last_activities or settings
+    assert lines[0].endswith(
+        "(HTTP 503; 1 try in 0 s); waiting 120 s more would pass max_retry_seconds (60)."
+    )
+    assert re.fullmatch(
+        r"Try again after \d\d:\d\d UTC \(or raise \[network\] max_retry_seconds\)\.", lines[1]
+    )
+    assert not list(tmp_path.glob("*.csv"))
+
+
+@pytest.mark.parametrize(
+    ("attempt", "elapsed", "outcome", "expected"),
+    [
+        (1, 0.0, Outcome(None), GiveUp("final")),  # an error of our own: never again
+        (1, 0.0, Outcome("HTTP 503", 601.0), GiveUp("too_long", 601.0)),  # > max_wait at once
+        (5, 0.0, Outcome("HTTP 503", 601.0), GiveUp("too_long", 601.0)),  # ...even on the last
+        (5, 0.0, Outcome("HTTP 503", 1.0), GiveUp("attempts", 1.0)),  # max_attempts tries
+        (4, 800.0, Outcome("HTTP 503", 100.0), Retry(100.0)),  # ends exactly at the bound
+        (4, 800.5, Outcome("HTTP 503", 100.0), GiveUp("time", 100.0)),  # would end past it
+        (4, 0.0, Outcome("HTTP 503", 600.0), Retry(600.0)),  # exactly max_wait is waited
+        (2, 0.0, Outcome("timeout (ReadTimeout)"), Retry(1.0)),  # ours: 1 x 2^(2-1), draw 0.5
+        (2, 899.5, Outcome("timeout (ReadTimeout)"), GiveUp("time", 1.0)),
+    ],
+)
+def test_the_one_decision(
+    attempt: int, elapsed: float, outcome: Outcome, expected: Retry | GiveUp
+) -> None:
+    assert decide(RetryPolicy(), attempt, elapsed, outcome, 0.5) == expected

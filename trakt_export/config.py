@@ -76,6 +76,7 @@ class NetworkSettings:
     backoff_factor: float = 2.0
     max_backoff_seconds: float = 60.0  # cap of our own wait between two tries
     max_wait_seconds: float = 600.0  # longest server-requested pause honoured
+    max_retry_seconds: float = 900.0  # the most one request spends retrying, waits included
     failure_threshold: int = 5  # consecutive network failures that open the circuit
 
 
@@ -322,7 +323,7 @@ def _problem(section: str, key: str, value: Any) -> str | None:
     positive = {"concurrency", "requests_per_window", "max_attempts", "failure_threshold"}
     if key in positive and value < 1:
         return "must be at least 1"
-    if key in {"window_seconds", "timeout_seconds"} and value <= 0:
+    if key in {"window_seconds", "timeout_seconds", "max_retry_seconds"} and value <= 0:
         return "must be more than 0"
     if key == "backoff_factor" and value < 1:
         return "must be at least 1"

@@ -37,16 +37,3 @@ class NullObserver:
 
     def paused(self, until: float, reason: str) -> None:
         return None
-
-
-class RunStats:
-    """Legacy counters the transports still accept (`stats=`). No run builds one any more: the
-    summary line, `-v` and `--report` all read the run's one `transport.metrics.Metrics`
-    (run/lifecycle.py). Remove it with the `stats=` parameters of client/retry/cache/ratelimit."""
-
-    __slots__ = ("cache_hits", "requests", "retries")
-
-    def __init__(self) -> None:
-        self.requests = 0  # requests that reached the network (or the fake)
-        self.cache_hits = 0
-        self.retries = 0

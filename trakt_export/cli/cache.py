@@ -48,10 +48,14 @@ def stats(
     """Entries, size on disk, hits, misses, hit rate and expired entries (total and per kind)."""
     from trakt_export.transport.cache import empty_stats
 
+    def read(cache: APICache) -> CacheFigures:
+        if reset:
+            cache.reset_counters()
+        return cache.stats()
+
+    figures = _with_cache(read, empty_stats())  # opened once: a damaged cache warns once
     if reset:
-        _with_cache(lambda cache: cache.reset_counters(), None)
         say("Reset the cache's hit/miss counters (entries kept).")
-    figures = _with_cache(lambda cache: cache.stats(), empty_stats())
     if as_json:
         print(json.dumps(figures, sort_keys=True))
         return

@@ -29,6 +29,7 @@ from trakt_export.errors import (
 from trakt_export.progress import NullObserver, Observer
 from trakt_export.sources.snapshot import item_keys, model_keys, signature
 from trakt_export.transport.client import decode_json, error_for_status
+from trakt_export.transport.extensions import HINT, deferred, from_cache
 from trakt_export.transport.stage import Stage
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,6 @@ class Listing:
 
 # How many times a listing whose data changed under the run is read again (SPEC §4).
 REREADS = 3
-DEFERRED = "trakt_export_deferred"  # response extension: the cache holds this listing
 CLOCK_SLACK = 300.0  # seconds of disagreement allowed between our clock and Trakt's stamps
 
 
@@ -170,7 +170,7 @@ class _Read:
             {**query, "page": number, "limit": self.limit},
             self.hint(probe and number == 1),
         )
-        if response.extensions.get(DEFERRED):
+        if deferred(response):
             return None
         raw = decode_json(response)
         if not isinstance(raw, list):
@@ -180,7 +180,7 @@ class _Read:
             self.announced = _int_header(response, "X-Pagination-Item-Count")
             self.header_limit = _int_header(response, "X-Pagination-Limit")
             self.signature = signature(raw, self.announced)
-        live = not response.extensions.get("from_cache")
+        live = not from_cache(response)
         del response
         keys = item_keys(self.endpoint, raw)
         items = self.parse(raw) if self.parse else raw
@@ -325,7 +325,7 @@ class TraktAPI:
         """One GET through the worker pool; non-2xx become domain errors."""
         async with self._pool:
             response = await self.http.get(
-                path, params=params, extensions={"trakt_export": hint} if hint else None
+                path, params=params, extensions={HINT: hint} if hint else None
             )
         error = error_for_status(response)
         if error is not None:

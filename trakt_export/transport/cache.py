@@ -1,7 +1,7 @@
 """The on-disk response cache (diskcache): lookup rules, hit/miss counters, stats, prune, clear.
 
-Only GET 200 responses of requests carrying a hint in `request.extensions["trakt_export"]`
-(`kind`, `account`, `activity`) are stored. An entry with an activity stamp is valid while the
+Only GET 200 responses of requests carrying a cache hint (`extensions.HINT`, a `CacheHint`:
+`kind`, `account`, `activity`) are stored. An entry with an activity stamp is valid while the
 stamp is unchanged, whatever its age; one without lives for its kind's TTL.
 
 Listing pages (hints carrying `listing` and a `transport.stage.Stage`) are stored under the
@@ -9,6 +9,10 @@ stage's token, invisible to lookups, until the listing passed its checks: `commi
 writes the listing's record (token, activity stamp, time), which is what lookups go through; a
 dropped stage's pages are deleted. A record vouched by an activity stamp lives
 `ttl_hours.validated`.
+
+The disk itself is `cachestore.SafeStore`'s (damage never fails a run). Every entry and record
+carries a seal, a checksum with its key: one that does not match, or a body that is not JSON,
+is a damaged entry, dropped and read as a miss, never served nor blamed on Trakt.
 """
 
 from __future__ import annotations
@@ -16,18 +20,25 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
+import json
 import logging
-import os
-import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+import zlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-import diskcache
 import httpx
 
-from trakt_export.progress import RunStats
+from trakt_export.transport.cachestore import SafeStore
+from trakt_export.transport.extensions import (
+    DEFERRED,
+    FROM_CACHE,
+    HINT,
+    PARSED_JSON,
+    CacheHint,
+    hint_of,
+)
 from trakt_export.transport.stage import Stage
 
 if TYPE_CHECKING:
@@ -35,7 +46,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HINT = "trakt_export"
+__all__ = ["HINT", "APICache", "CacheFigures", "CacheTransport", "KindFigures", "cache_directory"]
+
 DEFAULT_TTL_HOURS = 24.0
 # Headers that describe the wire, not the data: the stored body is already decoded.
 _DROP_HEADERS = frozenset(
@@ -61,76 +73,13 @@ class CacheFigures(KindFigures):
 _COUNTER = "counter"  # counter keys are tuples (_COUNTER, kind, "hits"|"misses")
 _LISTING = "listing"  # listing records: (_LISTING, account, listing) -> token, activity, ...
 _SEEN = "seen"  # (_SEEN, listing): some account has a record for this listing
-DEFERRED = "trakt_export_deferred"  # a probe's answer: the cache holds this listing
+SEAL = "seal"  # the checksum field of every entry and record (see `_seal`)
 MAX_PENDING = 8  # stores queued for the writer thread at most: bodies never pile up
 FIGURES = ("entries", "size_bytes", "hits", "misses", "hit_rate", "expired")
 
 
 def cache_directory(settings: Settings) -> Path:
     return Path(settings.cache.dir or settings.paths.cache_dir).expanduser()
-
-
-def _open_store(directory: Path) -> diskcache.Cache:
-    """Open the cache; a corrupt database is reset with one warning, an unusable directory
-    (read-only, a file in its place) is bypassed with one warning (SPEC §4): never a failure."""
-    try:
-        if directory.exists() and not (directory.is_dir() and os.access(directory, os.W_OK)):
-            raise OSError(f"{directory} is not a writable directory")
-        try:
-            return _probe(diskcache.Cache(str(directory)))
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and not (directory / "cache.db").is_file():
-                raise
-            log.warning(
-                "Warning: the cache %s was corrupt (%s) and has been reset.", directory, exc
-            )
-            for name in ("cache.db", "cache.db-wal", "cache.db-shm"):
-                (directory / name).unlink(missing_ok=True)
-            return _probe(diskcache.Cache(str(directory)))
-    except (OSError, sqlite3.Error) as exc:
-        log.warning("Warning: the cache %s is unusable (%s); running without it.", directory, exc)
-        return cast(diskcache.Cache, _NoStore())
-
-
-def _probe(store: diskcache.Cache) -> diskcache.Cache:
-    """Fail now, not mid-run, on a database sqlite cannot read."""
-    try:
-        store.get(_PROBE)
-    except BaseException:
-        store.close()
-        raise
-    return store
-
-
-_PROBE = ("probe",)
-
-
-class _NoStore:
-    """What a bypassed cache answers: nothing stored, nothing kept."""
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        return default
-
-    def set(self, key: Any, value: Any) -> bool:
-        return False
-
-    def incr(self, key: Any, delta: int = 1, default: int = 0) -> int:
-        return default + delta
-
-    def delete(self, key: Any) -> bool:
-        return False
-
-    def iterkeys(self) -> Iterator[Any]:
-        return iter(())
-
-    def volume(self) -> int:
-        return 0
-
-    def clear(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        return None
 
 
 def empty_stats() -> CacheFigures:
@@ -150,34 +99,26 @@ class APICache:
         self.directory = Path(directory)
         self.ttl_hours = dict(ttl_hours)
         self.now: Callable[[], float] = now or time.time  # wall time: entries outlive the run
-        self._store: diskcache.Cache | None = _open_store(self.directory)
+        self.store = SafeStore(self.directory)
         # Hits and misses of this run, added to the persisted counters on flush/close: one
         # write per kind and outcome instead of a database write on every lookup.
         self._counts: collections.Counter[tuple[str, str]] = collections.Counter()
 
-    @property
-    def store(self) -> diskcache.Cache:
-        if self._store is None:
-            self._store = diskcache.Cache(str(self.directory))
-        return self._store
-
     def flush(self) -> None:
         """Persist this run's hit/miss counts."""
         for (kind, outcome), count in self._counts.items():
-            self.store.incr((_COUNTER, kind, outcome), count, default=0)
+            self.store.incr((_COUNTER, kind, outcome), count)
         self._counts.clear()
 
     def close(self) -> None:
         if self._counts:
             self.flush()
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        self.store.close()
 
     # ----- entries -------------------------------------------------------------------------
 
     @staticmethod
-    def key(request: httpx.Request, hint: Mapping[str, Any]) -> str:
+    def key(request: httpx.Request, hint: CacheHint) -> str:
         url = request.url
         query = "&".join(f"{k}={v}" for k, v in sorted(url.params.multi_items()))
         return f"{hint.get('account', '')}|{url.host}{url.path}?{query}"
@@ -189,27 +130,45 @@ class APICache:
         ttl = self.ttl_seconds(str(entry.get("ttl") or entry["kind"]))
         return self.now() - float(entry["stored_at"]) > ttl
 
-    def lookup(self, request: httpx.Request, hint: Mapping[str, Any]) -> httpx.Response | None:
+    def lookup(self, request: httpx.Request, hint: CacheHint) -> httpx.Response | None:
         """The cached response if still valid; counts a hit or a miss for the hint's kind."""
         kind = str(hint.get("kind", "sync"))
-        entry = self.store.get(self.key(request, hint))
-        fresh = isinstance(entry, dict) and self._valid(entry, hint.get("activity"))
-        return self._answer(request, kind, entry if fresh else None)
+        key = self.key(request, hint)
+        entry = self._entry(key, self.store.get(key))
+        fresh = entry is not None and self._valid(entry, hint.get("activity"))
+        return self._answer(request, kind, key, entry if fresh else None)
 
     def _answer(
-        self, request: httpx.Request, kind: str, entry: Mapping[str, Any] | None
+        self, request: httpx.Request, kind: str, key: str, entry: Mapping[str, Any] | None
     ) -> httpx.Response | None:
-        """Count a hit or a miss for `kind`; a hit becomes the stored response again."""
-        self._counts[(kind, "hits" if entry is not None else "misses")] += 1
-        if entry is None:
+        """Count a hit or a miss for `kind`; a hit becomes the stored response again. Its body
+        is parsed here, once (decode_json reuses it): a body that is not JSON is a damaged
+        entry, dropped and counted as a miss, never blamed on Trakt."""
+        response = None
+        if entry is not None:
+            try:
+                parsed = json.loads(entry["body"])
+            except ValueError:
+                self.store.drop(key)
+            else:
+                response = httpx.Response(
+                    entry["status"],
+                    headers=entry["headers"],
+                    content=entry["body"],
+                    request=request,
+                    extensions={FROM_CACHE: True, PARSED_JSON: parsed},
+                )
+        self._counts[(kind, "hits" if response is not None else "misses")] += 1
+        return response
+
+    def _entry(self, key: Any, value: Any) -> dict[str, Any] | None:
+        """A stored response as `entry_of` wrote it, or None; a damaged one is dropped."""
+        if value is None:
             return None
-        return httpx.Response(
-            int(entry["status"]),
-            headers=list(entry["headers"]),
-            content=bytes(entry["body"]),
-            request=request,
-            extensions={"from_cache": True},
-        )
+        if not (_well_formed(value) and _intact(key, value)):
+            self.store.drop(key)
+            return None
+        return cast(dict[str, Any], value)
 
     def _valid(self, entry: Mapping[str, Any], activity: Any) -> bool:
         stored = entry.get("activity")
@@ -220,13 +179,11 @@ class APICache:
             return bool(stored == activity) and fresh
         return activity is None and not self.expired(entry)
 
-    def save(
-        self, request: httpx.Request, hint: Mapping[str, Any], response: httpx.Response
-    ) -> None:
+    def save(self, request: httpx.Request, hint: CacheHint, response: httpx.Response) -> None:
         self.put(self.key(request, hint), entry_of(hint, response, self.now()))
 
     def put(self, key: str, entry: dict[str, Any]) -> None:
-        self.store.set(key, entry)
+        self.store.set(key, sealed(key, entry))
 
     # ----- listing snapshots ----------------------------------------------------------------
 
@@ -237,8 +194,14 @@ class APICache:
         return f"{url.host}{url.path}?{query}#{token}"
 
     def record(self, account: str, listing: str) -> dict[str, Any] | None:
-        value = self.store.get((_LISTING, account, listing))
-        return value if isinstance(value, dict) else None
+        key = (_LISTING, account, listing)
+        value = self.store.get(key)
+        if value is None:
+            return None
+        if not (_well_formed_record(value) and _intact(key, value)):
+            self.store.drop(key)
+            return None
+        return cast(dict[str, Any], value)
 
     def holds(self, listing: str) -> bool:
         """Whether any account has a cached snapshot of `listing` (asked before the account
@@ -253,19 +216,21 @@ class APICache:
         return activity is None and age <= self.ttl_seconds(str(record.get("kind", "sync")))
 
     def lookup_page(
-        self, request: httpx.Request, hint: Mapping[str, Any], record: Mapping[str, Any] | None
+        self, request: httpx.Request, hint: CacheHint, record: Mapping[str, Any] | None
     ) -> httpx.Response | None:
         """A listing page from the committed snapshot `record`; counts a hit or a miss."""
         kind = str(hint.get("kind", "sync"))
-        entry = None
+        entry, key = None, ""
         if record is not None and self.record_valid(record, hint.get("activity")):
-            entry = self.store.get(self.page_key(request, str(record["token"])))
-        return self._answer(request, kind, entry if isinstance(entry, dict) else None)
+            key = self.page_key(request, str(record["token"]))
+            entry = self._entry(key, self.store.get(key))
+        return self._answer(request, kind, key, entry)
 
     def commit(self, account: str, listing: str, record: dict[str, Any]) -> None:
         """Make a stage's pages the listing's snapshot; the previous snapshot's pages go."""
         old = self.record(account, listing)
-        self.store.set((_LISTING, account, listing), record)
+        key = (_LISTING, account, listing)
+        self.store.set(key, sealed(key, record))
         self.store.set((_SEEN, listing), True)
         if old is not None:
             keep = set(record["keys"])
@@ -281,10 +246,10 @@ class APICache:
 
     def _entries(self) -> list[tuple[str, dict[str, Any]]]:
         out = []
-        for key in list(self.store.iterkeys()):
+        for key in self.store.every_key():
             if isinstance(key, str):
-                entry = self.store.get(key)
-                if isinstance(entry, dict):
+                entry = self._entry(key, self.store.get(key))
+                if entry is not None:
                     out.append((key, entry))
         return out
 
@@ -303,9 +268,14 @@ class APICache:
             figures["entries"] += 1
             figures["size_bytes"] += len(entry["body"])
             figures["expired"] += int(self.expired(entry))
-        for key in list(self.store.iterkeys()):
+        for key in self.store.every_key():
             if isinstance(key, tuple) and len(key) == 3 and key[0] == _COUNTER:
-                slot(str(key[1]))[str(key[2])] += int(self.store.get(key, 0))
+                count = self.store.get(key)
+                if not isinstance(count, int) or count < 0:
+                    if count is not None:
+                        self.store.drop(key)
+                    continue
+                slot(str(key[1]))[str(key[2])] += count
         for figures in by_kind.values():
             figures["hit_rate"] = _rate(figures["hits"], figures["misses"])
         total = {
@@ -314,7 +284,7 @@ class APICache:
         }
         return {
             "entries": total["entries"],
-            "size_bytes": int(self.store.volume()),
+            "size_bytes": self.store.volume(),
             "hits": total["hits"],
             "misses": total["misses"],
             "hit_rate": _rate(total["hits"], total["misses"]),
@@ -333,7 +303,7 @@ class APICache:
     def reset_counters(self) -> None:
         """Zero the hit/miss counters (`cache stats --reset`); entries stay."""
         self._counts.clear()
-        for key in list(self.store.iterkeys()):
+        for key in self.store.every_key():
             if isinstance(key, tuple) and len(key) == 3 and key[0] == _COUNTER:
                 self.store.delete(key)
 
@@ -345,7 +315,7 @@ class APICache:
         return count
 
 
-def entry_of(hint: Mapping[str, Any], response: httpx.Response, now: float) -> dict[str, Any]:
+def entry_of(hint: CacheHint, response: httpx.Response, now: float) -> dict[str, Any]:
     """What the cache keeps of a response: status, data headers, the decoded body."""
     headers = [(k, v) for k, v in response.headers.items() if k.lower() not in _DROP_HEADERS]
     return {
@@ -357,6 +327,52 @@ def entry_of(hint: Mapping[str, Any], response: httpx.Response, now: float) -> d
         "kind": str(hint.get("kind", "sync")),
         "ttl": str(hint.get("ttl") or hint.get("kind", "sync")),
     }
+
+
+def _well_formed(value: Any) -> bool:
+    """Whether a stored value is an entry as `entry_of` wrote it, its body intact (entries of
+    earlier versions carry no checksum and are taken as they are)."""
+    if not isinstance(value, dict):
+        return False
+    try:
+        body = value["body"]
+        ok = (
+            isinstance(value["status"], int)
+            and isinstance(body, bytes)
+            and isinstance(value["kind"], str)
+            and isinstance(value["stored_at"], int | float)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in value["headers"])
+        )
+    except (KeyError, TypeError, ValueError):
+        return False
+    return ok
+
+
+def _seal(key: Any, value: Mapping[str, Any]) -> int:
+    """A checksum of an entry or record with the key it is stored under: sqlite checks no
+    data, so a damaged page can change a body, a header, a stamp, or move an entry to
+    another key, and still read back as a well-formed value."""
+    fields = sorted((name, item) for name, item in value.items() if name not in ("body", SEAL))
+    return zlib.crc32(value.get("body", b""), zlib.crc32(repr((key, fields)).encode()))
+
+
+def sealed(key: Any, value: dict[str, Any]) -> dict[str, Any]:
+    return {**value, SEAL: _seal(key, value)}
+
+
+def _intact(key: Any, value: Mapping[str, Any]) -> bool:
+    """The seal matches (values of earlier versions carry none and are taken as they are)."""
+    return SEAL not in value or value[SEAL] == _seal(key, value)
+
+
+def _well_formed_record(value: Any) -> bool:
+    """Whether a stored value is a listing record as `commit_stage` wrote it."""
+    return (
+        isinstance(value, dict)
+        and isinstance(value.get("token"), str)
+        and isinstance(value.get("stored_at"), int | float)
+        and isinstance(value.get("keys"), list)
+    )
 
 
 def _failed(future: asyncio.Future[None]) -> bool:
@@ -377,13 +393,11 @@ class CacheTransport(httpx.AsyncBaseTransport):
         cache: APICache,
         *,
         mode: str = "use",
-        stats: RunStats | None = None,
         max_pending: int = MAX_PENDING,
     ) -> None:
         self.inner = inner
         self.cache = cache
         self.mode = mode
-        self.stats = stats
         # Stores run on one background thread (sqlite and file writes release the GIL), off the
         # event loop that is meanwhile sending the next requests; aclose() waits for them all.
         # At most `max_pending` bodies wait for it: a slow disk slows the fetch, never grows
@@ -396,8 +410,8 @@ class CacheTransport(httpx.AsyncBaseTransport):
         self._records: dict[tuple[str, str], dict[str, Any] | None] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        hint = request.extensions.get(HINT)
-        if request.method != "GET" or not isinstance(hint, Mapping) or self.mode == "off":
+        hint = hint_of(request)
+        if request.method != "GET" or hint is None or self.mode == "off":
             return await self.inner.handle_async_request(request)
         stage = hint.get("stage")
         listing = hint.get("listing")
@@ -406,7 +420,7 @@ class CacheTransport(httpx.AsyncBaseTransport):
         if self.mode == "use":
             hit = self.cache.lookup(request, hint)
             if hit is not None:
-                return self._hit(hit)
+                return hit
         response = await self.inner.handle_async_request(request)
         if response.status_code == 200:
             await response.aread()  # retry already validated the JSON of a 200
@@ -414,13 +428,8 @@ class CacheTransport(httpx.AsyncBaseTransport):
             await self._store(self.cache.put, key, hint, response, keep_on_cancel=True)
         return response
 
-    def _hit(self, hit: httpx.Response) -> httpx.Response:
-        if self.stats is not None:
-            self.stats.cache_hits += 1
-        return hit
-
     async def _listing_page(
-        self, request: httpx.Request, hint: Mapping[str, Any], stage: Stage, listing: str
+        self, request: httpx.Request, hint: CacheHint, stage: Stage, listing: str
     ) -> httpx.Response:
         kind = str(hint.get("kind", "sync"))
         if self.mode == "use" and hint.get("probe"):
@@ -433,7 +442,7 @@ class CacheTransport(httpx.AsyncBaseTransport):
                 self._records[(account, listing)] = self.cache.record(account, listing)
             hit = self.cache.lookup_page(request, hint, self._records[(account, listing)])
             if hit is not None:
-                return self._hit(hit)
+                return hit
         response = await self.inner.handle_async_request(request)
         if response.status_code == 200:
             await response.aread()
@@ -447,7 +456,7 @@ class CacheTransport(httpx.AsyncBaseTransport):
         self,
         put: Callable[[str, dict[str, Any]], None],
         key: str,
-        hint: Mapping[str, Any],
+        hint: CacheHint,
         response: httpx.Response,
         keep_on_cancel: bool = False,
     ) -> None:

@@ -25,8 +25,8 @@ from trakt_export.errors import (
     TraktUnavailableError,
     UsageError,
 )
-from trakt_export.progress import NullObserver, Observer, RunStats
-from trakt_export.transport.retry import ATTEMPTS, PARSED_JSON
+from trakt_export.progress import NullObserver, Observer
+from trakt_export.transport.extensions import ATTEMPTS, PARSED_JSON
 
 if TYPE_CHECKING:
     from trakt_export.transport.metrics import Metrics
@@ -53,7 +53,6 @@ def build_client(
     transport: httpx.AsyncBaseTransport | None = None,
     auth: httpx.Auth | None = None,
     observer: Observer | None = None,
-    stats: RunStats | None = None,
     cache_mode: CacheMode = "use",
     sleep: Callable[[float], Awaitable[object]] | None = None,
     clock: Callable[[], float] | None = None,
@@ -65,13 +64,14 @@ def build_client(
     from trakt_export.transport.cache import APICache, CacheTransport, cache_directory
     from trakt_export.transport.circuit import Circuit
     from trakt_export.transport.deadline import DeadlineTransport
+    from trakt_export.transport.policy import RetryPolicy
     from trakt_export.transport.ratelimit import (
         TRAKT_BUDGET,
         WRITE_LIMIT,
         RateLimiter,
         RateLimitTransport,
     )
-    from trakt_export.transport.retry import RetryPolicy, RetryTransport
+    from trakt_export.transport.retry import RetryTransport
 
     if cache_mode not in CACHE_MODES:
         raise ValueError(f"cache_mode must be one of {CACHE_MODES}, not {cache_mode!r}")
@@ -115,7 +115,7 @@ def build_client(
     )
     stack: httpx.AsyncBaseTransport = DeadlineTransport(inner, network.timeout_seconds)
     writes = RateLimiter(*WRITE_LIMIT, clock=limiter.clock, sleep=do_sleep, wall=wall)
-    stack = RateLimitTransport(stack, limiter, stats, writes)
+    stack = RateLimitTransport(stack, limiter, writes=writes)
     policy = RetryPolicy(
         max_attempts=network.max_attempts,
         max_backoff=network.max_backoff_seconds,
@@ -123,21 +123,22 @@ def build_client(
         initial_backoff=network.initial_backoff_seconds,
         backoff_factor=network.backoff_factor,
         max_wait=network.max_wait_seconds,
+        max_retry=network.max_retry_seconds,
     )
     stack = RetryTransport(
         stack,
         policy,
         sleep=do_sleep,
         wall=wall,
+        clock=clock or time.monotonic,
         observer=observer,
-        stats=stats,
         circuit=Circuit(network.failure_threshold),
     )
     if not settings.cache.enabled:
         cache_mode = "off"
     if cache_mode != "off":
         cache = APICache(cache_directory(settings), settings.cache.ttl_hours, now=wall)
-        stack = CacheTransport(stack, cache, mode=cache_mode, stats=stats)
+        stack = CacheTransport(stack, cache, mode=cache_mode)
     if metrics is not None:
         from trakt_export.transport.metrics import MetricsTransport
 

@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from trakt_export.transport.extensions import ATTEMPT, PARSED_JSON, from_cache
+
 if TYPE_CHECKING:
     from trakt_export.progress import Observer
 
 log = logging.getLogger(__name__)
-
-ATTEMPT = "trakt_export_attempt"  # request extension: how many times this request was sent
 
 _ENDPOINT: contextvars.ContextVar[str] = contextvars.ContextVar("trakt_export_endpoint", default="")
 _ID_AFTER = {"users", "movies", "shows", "people", "lists"}
@@ -122,7 +122,7 @@ class Metrics:
     def as_dict(self) -> dict[str, Any]:
         return {name: self.endpoints[name].as_dict() for name in sorted(self.endpoints)}
 
-    # The summary line's three figures (what progress.RunStats counted a second time before).
+    # The summary line's three figures, from the one collector of the run.
     @property
     def requests(self) -> int:
         """Real sends answered (network or the fake), every attempt."""
@@ -159,7 +159,7 @@ class MetricsTransport(httpx.AsyncBaseTransport):
         finally:
             _ENDPOINT.reset(token)
         figures = self.metrics.of(endpoint)
-        if response.extensions.get("from_cache"):
+        if from_cache(response):
             figures.cache_hits += 1
             log.debug(
                 "%s %s %d (cache hit)",
@@ -170,7 +170,7 @@ class MetricsTransport(httpx.AsyncBaseTransport):
         count = response.headers.get("X-Pagination-Item-Count")
         if count is not None and count.strip().isdigit():
             figures.announced = int(count)
-        parsed = response.extensions.get("trakt_export_json")
+        parsed = response.extensions.get(PARSED_JSON)
         if isinstance(parsed, list) and response.status_code == 200:
             figures.served += len(parsed)
         return response

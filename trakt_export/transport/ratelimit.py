@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from trakt_export.errors import RateLimitError
-from trakt_export.progress import NullObserver, Observer, RunStats
+from trakt_export.progress import NullObserver, Observer
 
 if TYPE_CHECKING:
     from trakt_export.transport.budget import BudgetStore
@@ -252,12 +252,10 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         self,
         inner: httpx.AsyncBaseTransport,
         limiter: RateLimiter,
-        stats: RunStats | None = None,
         writes: RateLimiter | None = None,
     ) -> None:
         self.inner = inner
         self.limiter = limiter
-        self.stats = stats
         self.writes = writes  # Trakt's own budget for POST/PUT/DELETE: 1 per second
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -266,8 +264,6 @@ class RateLimitTransport(httpx.AsyncBaseTransport):
         if self.writes is not None and request.method not in ("GET", "HEAD"):
             limiter = self.writes
         await limiter.acquire()
-        if self.stats is not None:
-            self.stats.requests += 1
         response = await self.inner.handle_async_request(request)
         limiter.observe(response)
         return response

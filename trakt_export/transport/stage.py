@@ -1,7 +1,8 @@
 """The staged write of one listing's pages into the cache (SPEC §4: only validated data is
 stored).
 
-A `Stage` travels in the cache hint of every page request of one read of one listing. The
+A `Stage` travels in the cache hint (`extensions.CacheHint`, key `stage`) of every page request
+of one read of one listing. The
 cache transport stores those pages under the stage's token, invisible to lookups, and binds
 itself to the stage as its `StageSink`; only `commit()` (called by the source once the listing
 passed its checks) makes them the listing's cached snapshot, and `drop()` deletes them. So no

@@ -104,3 +104,17 @@ print(sorted(m for m in sys.modules if m.split(".")[0] in ("typer", "rich", "cli
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_wheel_holds_the_tool_and_no_fake() -> None:
+    """`pip install .` installs what setuptools finds under pyproject's include: never trakt_fake
+    (the fake is the checkout's, for tests, the demo and the benchmark)."""
+    import tomllib
+
+    from setuptools import find_packages  # type: ignore[import-untyped]
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text())
+    include = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    packages = find_packages(where=str(REPO), include=include)
+    assert "trakt_export" in packages and "trakt_export.transport" in packages
+    assert not [p for p in packages if p.split(".")[0] != "trakt_export"], packages

@@ -304,12 +304,14 @@ def split_parts(header: str, lines: Sequence[str], max_rows: int, max_bytes: int
     than max_bytes (a long review) gets a part of its own, and one warning line counts them
     (SPEC §5).
     """
+    if (not max_rows or len(lines) <= max_rows) and not max_bytes:
+        return [header + "".join(lines)]  # nothing to measure: one part
     header_size = len(header.encode())
     parts: list[list[str]] = [[]]
     size = header_size
     oversized = 0
     for line in lines:
-        line_size = len(line.encode())
+        line_size = len(line) if line.isascii() else len(line.encode())
         alone = bool(max_bytes) and header_size + line_size > max_bytes
         oversized += alone
         current = parts[-1]

@@ -96,8 +96,8 @@ class ResultStore:
                 return None
             if not (isinstance(header, str) and isinstance(rows, int)):
                 return None
-            if not isinstance(plays, int) or not all(isinstance(line, str) for line in lines):
-                return None
+            if not isinstance(plays, int) or not isinstance(lines, list):
+                return None  # every line is text: _digest joined them
             warnings = tuple((str(name), int(level), str(text)) for name, level, text in said)
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent, damaged or foreign: a miss, and the run does the full work
@@ -130,9 +130,8 @@ class ResultStore:
 
 
 def _digest(header: str, lines: list[str], warnings: object = ()) -> str:
-    digest = hashlib.sha256(header.encode())
-    for line in lines:
-        digest.update(line.encode())
+    # One join, one update (a join of anything but text raises TypeError: a damaged entry).
+    digest = hashlib.sha256((header + "".join(lines)).encode())
     digest.update(json.dumps([list(w) for w in warnings]).encode())  # type: ignore[attr-defined]
     return digest.hexdigest()
 

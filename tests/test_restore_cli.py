@@ -15,6 +15,7 @@ from trakt_export.cli.app import app
 from trakt_export.config import resolve
 from trakt_export.run.backup import run_backup
 from trakt_export.run.session import Options
+from trakt_export.transport import ratelimit
 from trakt_fake import FakeTrakt, UserData, sample
 
 CLIENT = "test-client"
@@ -49,6 +50,9 @@ def served(fake: FakeTrakt, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTra
         monkeypatch.setenv("TRAKT_EXPORT_CLIENT_ID", CLIENT)
         monkeypatch.setenv("TRAKT_EXPORT_ACCESS_TOKEN", fake.issue_token("fresh").access_token)
         fake.writes.interval = 0.0  # loopback in real time: no need to wait out Trakt's limit
+        # ... nor for our side of it: the CLI has no virtual clock, and the pacing at 1 write/s
+        # is proven in virtual time by test_restore_heavy (tests never really sleep).
+        monkeypatch.setattr(ratelimit, "WRITE_LIMIT", (1000, 1.0))
         yield fake
 
 

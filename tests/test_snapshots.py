@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_engine import VirtualClock, make_fake, options, settings_for
+from tests.test_engine import CLIENT, VirtualClock, make_fake, options, settings_for
 from trakt_export.config import Settings
 from trakt_export.errors import DataChangingError, TraktUnavailableError
 from trakt_export.run.export import run_movies
@@ -407,3 +407,42 @@ def test_a_challenge_page_mid_listing_never_reaches_the_next_run(
     truth = world.truth()
     assert csv in (None, truth)
     assert world.export()[0] == truth
+
+
+@pytest.mark.parametrize("skew", [-120.0, 120.0], ids=["trakt-behind", "trakt-ahead"])
+def test_a_first_round_change_is_caught_when_trakts_clock_differs_from_ours(
+    clean_env: Path, skew: float
+) -> None:
+    """The stamp of a change made while the first round was in flight is Trakt's time, not
+    ours: two minutes apart either way, the change must still be seen (CLOCK_SLACK)."""
+    world = World(clean_env, now=1_900_000_000.0)
+    clock = world.clock
+    world.fake = FakeTrakt(
+        sized(EVENTS), client_id=CLIENT, clock=lambda: clock() + skew, sleep=clock.sleep
+    )
+    world.settings = settings_for(
+        clean_env,
+        world.fake.issue_token(USER).access_token,
+        TRAKT_EXPORT_EXPORT_MODE="history",
+        TRAKT_EXPORT_EXPORT_MAX_ROWS="0",
+        TRAKT_EXPORT_EXPORT_MAX_BYTES="0",
+    )
+    world.fake.faults.mutate_after(1, mutation(world, "new_plays"), path_prefix=HISTORY)
+    out = clean_env / "skewed.csv"
+    run_movies(world.settings, options(SlowActivities(world.fake, clock), clock, output=str(out)))
+    firsts = [s for s in world.fake.stats.requests if s.path == HISTORY and s.query["page"] == "1"]
+    assert len(firsts) == 2  # page 1 read again: the change was seen
+    assert out.read_bytes() == world.truth()
+
+
+def test_a_short_first_page_without_headers_is_followed_by_one_worker(clean_env: Path) -> None:
+    """Without pagination headers a short page 1 says little: one worker reads on, page by
+    page, so the empty page 2 ends the walk after one request, not after a volley of them."""
+    world = World(clean_env, events=100)  # one page of 100 at limit 250
+    clean = world.truth()
+    world.fake.faults.strip_pagination()
+    world.fake.latency = 0.05  # virtual: requests in flight really overlap
+    csv, _ = world.export("off")
+    assert csv == clean
+    got = sorted(int(s.query["page"]) for s in world.fake.stats.requests if s.path == HISTORY)
+    assert got == [1, 2]

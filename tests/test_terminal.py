@@ -204,9 +204,10 @@ def test_wait_needs_a_number(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_main(["movies", "--wait", "soon"], capsys)
     assert code == 2
     assert err.splitlines() == [
-        "Error: Invalid value for '--wait': 'soon' is not a valid float "
-        "(see `trakt-export --help`)."
+        "Error: --wait takes a number of seconds, 0 or more, not soon (see `trakt-export --help`)."
     ]
+    code, _, err = run_main(["--wait", "nan", "movies"], capsys)
+    assert code == 2 and "not nan" in err
     code, _, err = run_main(["--wait", "-1", "movies"], capsys)
     assert code == 2
     assert err.splitlines() == [

@@ -6,6 +6,7 @@ Heavy modules (httpx, diskcache, tenacity, the client) are imported inside comma
 
 from __future__ import annotations
 
+import math
 import sys
 import warnings
 from collections.abc import Sequence
@@ -33,6 +34,19 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _seconds(wait: str | None) -> float:
+    """`--wait SECONDS`: a number, 0 or more (NaN refused too); none given is 0."""
+    if wait is None:
+        return 0.0
+    try:
+        seconds = float(wait)
+    except ValueError:
+        seconds = math.nan
+    if not seconds >= 0:
+        raise _USAGE_ERROR(f"--wait takes a number of seconds, 0 or more, not {wait}")
+    return seconds
 
 
 def _version(value: bool) -> None:
@@ -65,7 +79,7 @@ def root(
         ),
     ] = None,
     wait: Annotated[
-        float | None,
+        str | None,  # read here, so a non-number gets our message, not the parser's
         typer.Option(
             "--wait",
             metavar="SECONDS",
@@ -83,14 +97,13 @@ def root(
 
     if quiet and verbose:
         raise _USAGE_ERROR("-q/--quiet and -v/--verbose contradict each other: give one of them")
-    if wait is not None and not wait >= 0:  # (NaN too)
-        raise _USAGE_ERROR(f"--wait takes a number of seconds, 0 or more, not {wait:g}")
+    seconds = _seconds(wait)
     STATE.config_path = config
     STATE.quiet = quiet
     STATE.verbose = verbose
     STATE.report_path = report
     configure_logging(quiet=quiet, verbose=verbose)
-    wait_policy(wait or 0.0, say)  # say() is silent with -q (SPEC §4 v2.2)
+    wait_policy(seconds, say)  # say() is silent with -q (SPEC §4 v2.2)
     new_run()
     _watch_run(ctx)
 

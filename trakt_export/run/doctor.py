@@ -22,7 +22,7 @@ import email.utils
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -101,6 +101,21 @@ class _Reply:
     public: bool = False
 
 
+def load_config(
+    config_path: Path | None, environ: Mapping[str, str], names: Sequence[str]
+) -> tuple[Settings, Path] | list[Check]:
+    """The settings and the config file's path; or, for an invalid config, its problem and every
+    other check (`names`) skipped: the first check of both doctors."""
+    from trakt_export.config import config_file_for, resolve
+
+    file, _named = config_file_for(config_path, environ)
+    try:
+        return resolve(config_path=config_path, env=environ), file
+    except ConfigError as exc:
+        first = _problem("config", exc, 2)
+        return [first, *(_skip(name, "the config is invalid") for name in names[1:])]
+
+
 def run_checks(
     config_path: Path | None = None,
     env: Mapping[str, str] | None = None,
@@ -111,15 +126,11 @@ def run_checks(
     on_settings: Callable[[Settings], None] | None = None,
 ) -> list[Check]:
     """Every check of the module docstring, in order (one entry each)."""
-    from trakt_export.config import config_file_for, resolve
-
     environ = os.environ if env is None else env
-    file, _named = config_file_for(config_path, environ)
-    try:
-        settings = resolve(config_path=config_path, env=environ)
-    except ConfigError as exc:
-        first = _problem("config", exc, 2)
-        return [first, *(_skip(name, "the config is invalid") for name in CHECKS[1:])]
+    loaded = load_config(config_path, environ, CHECKS)
+    if isinstance(loaded, list):
+        return loaded
+    settings, file = loaded
     if on_settings is not None:
         on_settings(settings)
     checks = [

@@ -25,8 +25,17 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from trakt_export.errors import ConfigError, InputError
-from trakt_export.run.doctor import Check, Status, _dirs, _ok, _problem, _skip, _warn
+from trakt_export.errors import InputError
+from trakt_export.run.doctor import (
+    Check,
+    Status,
+    _dirs,
+    _ok,
+    _problem,
+    _skip,
+    _warn,
+    load_config,
+)
 
 ZIP_CHECKS = ("config", "zip", "account", "timezone", "errors", "movies")
 # Commands (beyond `movies` in the configured mode) and the ZIP files each reads.
@@ -64,15 +73,11 @@ def zip_checks(
     """Every check of the module docstring, in order; no network."""
     import os
 
-    from trakt_export.config import config_file_for, resolve
-
     environ = os.environ if env is None else env
-    file, _named = config_file_for(config_path, environ)
-    try:
-        settings = resolve(config_path=config_path, env=environ)
-    except ConfigError as exc:
-        skipped = (_skip(name, "the config is invalid") for name in ZIP_CHECKS[1:])
-        return [_problem("config", exc, 2), *skipped]
+    loaded = load_config(config_path, environ, ZIP_CHECKS)
+    if isinstance(loaded, list):
+        return loaded
+    settings, file = loaded
     checks = [
         _ok("config", f"{file} is valid.")
         if file.is_file()

@@ -17,6 +17,7 @@ import httpx
 
 from trakt_fake.catalog import Catalog
 from trakt_fake.listpages import answer, not_found
+from trakt_fake.listsort import SORT_BY  # the sort_by values a list may carry
 from trakt_fake.records import (
     UNKNOWN_DATE,
     Collected,
@@ -41,20 +42,6 @@ if TYPE_CHECKING:
     from trakt_fake.server import FakeTrakt
 
 PRIVACY = ("private", "link", "friends", "public")
-SORT_BY = (
-    "rank",
-    "added",
-    "title",
-    "released",
-    "runtime",
-    "popularity",
-    "percentage",
-    "votes",
-    "my_rating",
-    "random",
-    "watched",
-    "collected",
-)
 TYPES = ("movies", "shows", "seasons", "episodes")
 _KIND = {"movies": "movie", "shows": "show", "seasons": "season", "episodes": "episode"}
 
